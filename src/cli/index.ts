@@ -1,0 +1,2 @@
+export { main } from './main.js';
+export { readPackageVersion } from './version.js';

@@ -1,0 +1,87 @@
+import { Command, Option } from 'commander';
+import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
+import { findScorerError } from '../errors.js';
+import { createLogger, type Logger } from '../logging/index.js';
+import { createKafka, ensureTopics } from '../kafka/index.js';
+import { readPackageVersion } from './version.js';
+
+/**
+ * The composition root: the only module that reads process.env, argv and the terminal. Everything below it is
+ * handed typed config and collaborators.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name('opportunity-scorer')
+    .description('Scores funding-rate arbitrage opportunities with ONNX models, from Kafka or over HTTP.')
+    .version(readPackageVersion())
+    .addOption(new Option('--config <file>', 'JSON config file (same keys as the environment variables)').env('CONFIG_FILE'))
+    .showHelpAfterError()
+    .exitOverride();
+
+  let exitCode = 0;
+  const context = (): { config: AppConfig; logger: Logger } => {
+    const opts = program.opts<{ config?: string }>();
+    const config = loadConfig({ env: process.env, file: opts.config });
+    const pretty = config.log.format === 'pretty' || (config.log.format === 'auto' && process.stdout.isTTY === true);
+    return { config, logger: createLogger({ level: config.log.level, pretty }) };
+  };
+
+  const configCmd = program.command('config').description('Inspect the configuration');
+  configCmd
+    .command('check')
+    .description('Validate the configuration; exit non-zero listing every bad key')
+    .action(() => {
+      context();
+      process.stdout.write('configuration is valid\n');
+    });
+  configCmd
+    .command('print')
+    .description('Print the effective configuration as JSON (secrets redacted)')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(redactedConfig(context().config), null, 2)}\n`);
+    });
+
+  program
+    .command('topics')
+    .description('Manage the service topics')
+    .command('create')
+    .description('Create the input, output and dead-letter topics that do not exist yet (for local use)')
+    .option('--partitions <n>', 'partitions per created topic (default: TOPIC_PARTITIONS)', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { partitions?: number }) => {
+      const { config, logger } = context();
+      const admin = createKafka(config.kafka, logger).admin();
+      await admin.connect();
+      try {
+        const partitions = opts.partitions ?? config.topics.partitions;
+        const topics = [...config.topics.input, config.topics.output, config.topics.deadLetter];
+        const created = await ensureTopics(admin, topics.map((topic) => ({ topic, partitions })));
+        logger.info({ created, existing: topics.filter((t) => !created.includes(t)) }, 'topics ready');
+      } finally {
+        await admin.disconnect();
+      }
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    exitCode = reportFailure(err);
+  }
+  return exitCode;
+}
+
+function reportFailure(err: unknown): number {
+  if (isCommanderExit(err)) return err.exitCode;
+  const scorerError = findScorerError(err);
+  if (scorerError?.code === 'CONFIG_INVALID') {
+    process.stderr.write(`opportunity-scorer: ${scorerError.message}\n`);
+    return 2;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`opportunity-scorer: ${scorerError ? `[${scorerError.code}] ` : ''}${message}\n`);
+  if (err instanceof Error && err.cause instanceof Error) process.stderr.write(`  caused by: ${err.cause.message}\n`);
+  return 1;
+}
+
+function isCommanderExit(err: unknown): err is { exitCode: number } {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' && err.code.startsWith('commander.') && 'exitCode' in err && typeof err.exitCode === 'number';
+}

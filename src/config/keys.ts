@@ -1,0 +1,264 @@
+import { z } from 'zod';
+
+/**
+ * Every configuration key the service reads, in README order. Each key is an environment variable name
+ * (the optional config file uses the same names). Values arrive as strings and are parsed here; units are in
+ * the name (`…_MS`, `…_BYTES`) so the typed config can carry them without conversion ambiguity.
+ */
+export interface ConfigKey<T = unknown> {
+  readonly schema: z.ZodType<T>;
+  /** Default as the user would write it; absent means "unset" (optional key). */
+  readonly default?: string;
+  readonly doc: string;
+  /** What values are allowed, phrased for an error message. */
+  readonly allowed: string;
+  /** Never printed back: values are replaced with "[redacted]" in errors and `config print`. */
+  readonly secret?: boolean;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+const DELIVERY_MODES = ['at-least-once', 'exactly-once'] as const;
+const STALE_POLICIES = ['score', 'dead-letter', 'drop'] as const;
+const INPUT_CODECS = ['auto', 'json', 'avro', 'confluent-avro'] as const;
+const OUTPUT_CODECS = ['json', 'avro', 'confluent-avro'] as const;
+
+function int(min: number, max: number = Number.MAX_SAFE_INTEGER): z.ZodType<number> {
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`));
+}
+
+function bool(): z.ZodType<boolean> {
+  return z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T): z.ZodType<T[number]> {
+  return z
+    .string()
+    .trim()
+    .pipe(z.enum(values, { error: 'is not an allowed value' }));
+}
+
+const topicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'topic names use letters, digits, ".", "_" and "-" (1–249 chars)');
+
+function list<T>(item: z.ZodType<T, string>): z.ZodType<T[]> {
+  return z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+    )
+    .pipe(z.array(item).min(1, 'needs at least one entry'));
+}
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'each broker is host:port');
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const url = z.url({ error: 'must be an http(s) URL' });
+const optional = <T>(s: z.ZodType<T>): z.ZodType<T | undefined> =>
+  z.preprocess((v) => (v === '' ? undefined : v), s.optional());
+
+const key = <T>(k: ConfigKey<T>): ConfigKey<T> => k;
+
+export const configKeys = {
+  LOG_LEVEL: key({
+    schema: oneOf(LOG_LEVELS),
+    default: 'info',
+    doc: 'Minimum level written to the log.',
+    allowed: LOG_LEVELS.join(', '),
+  }),
+  LOG_FORMAT: key({
+    schema: oneOf(['auto', 'json', 'pretty'] as const),
+    default: 'auto',
+    doc: 'json: one JSON object per line; pretty: human-readable; auto: pretty when stdout is a terminal, else json.',
+    allowed: 'auto, json, pretty',
+  }),
+  KAFKA_BROKERS: key({
+    schema: list(hostPort),
+    default: '127.0.0.1:9092',
+    doc: 'Bootstrap brokers, comma-separated.',
+    allowed: 'host:port[,host:port…]',
+  }),
+  KAFKA_CLIENT_ID: key({
+    schema: nonEmpty,
+    default: 'opportunity-scorer',
+    doc: 'Kafka client id (shows in broker logs and quotas).',
+    allowed: 'a non-empty string',
+  }),
+  KAFKA_CONNECTION_TIMEOUT_MS: key({
+    schema: int(100, 300_000),
+    default: '3000',
+    doc: 'Time allowed to open a broker connection.',
+    allowed: 'integer milliseconds, 100–300000',
+  }),
+  KAFKA_REQUEST_TIMEOUT_MS: key({
+    schema: int(100, 300_000),
+    default: '30000',
+    doc: 'Time allowed for one broker request.',
+    allowed: 'integer milliseconds, 100–300000',
+  }),
+  KAFKA_SSL: key({
+    schema: bool(),
+    default: 'false',
+    doc: 'Connect with TLS.',
+    allowed: 'true or false',
+  }),
+  KAFKA_SSL_CA_FILE: key({
+    schema: optional(nonEmpty),
+    doc: 'PEM file of the CA that signed the brokers’ certificates (TLS only; default: the system trust store).',
+    allowed: 'a file path',
+  }),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: key({
+    schema: bool(),
+    default: 'true',
+    doc: 'Reject brokers whose certificate does not verify. Turn off only for local testing.',
+    allowed: 'true or false',
+  }),
+  KAFKA_SASL_MECHANISM: key({
+    schema: optional(oneOf(SASL_MECHANISMS)),
+    doc: 'SASL mechanism; unset means no SASL. Requires KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD.',
+    allowed: SASL_MECHANISMS.join(', '),
+  }),
+  KAFKA_SASL_USERNAME: key({
+    schema: optional(nonEmpty),
+    doc: 'SASL user name.',
+    allowed: 'a non-empty string',
+  }),
+  KAFKA_SASL_PASSWORD: key({
+    schema: optional(nonEmpty),
+    doc: 'SASL password (secret: never logged).',
+    allowed: 'a non-empty string',
+    secret: true,
+  }),
+  INPUT_TOPICS: key({
+    schema: list(topicName),
+    default: 'opportunities',
+    doc: 'Topics the worker consumes opportunity events from, comma-separated.',
+    allowed: 'topic[,topic…]',
+  }),
+  OUTPUT_TOPIC: key({
+    schema: topicName,
+    default: 'opportunities.scored',
+    doc: 'Topic scored opportunities are published to.',
+    allowed: 'a topic name',
+  }),
+  DLQ_TOPIC: key({
+    schema: topicName,
+    default: 'opportunities.dlq',
+    doc: 'Dead-letter topic for events that cannot be scored (original bytes plus reason headers).',
+    allowed: 'a topic name',
+  }),
+  TOPIC_PARTITIONS: key({
+    schema: int(1, 10_000),
+    default: '4',
+    doc: 'Partitions used by `opportunity-scorer topics create` for topics it creates.',
+    allowed: 'integer 1–10000',
+  }),
+  CONSUMER_GROUP: key({
+    schema: nonEmpty,
+    default: 'opportunity-scorer',
+    doc: 'Consumer group id of the worker.',
+    allowed: 'a non-empty string',
+  }),
+  DELIVERY: key({
+    schema: oneOf(DELIVERY_MODES),
+    default: 'at-least-once',
+    doc: 'at-least-once: idempotent producer, offsets committed after outputs are acknowledged. exactly-once: outputs and offsets in one Kafka transaction.',
+    allowed: DELIVERY_MODES.join(', '),
+  }),
+  INPUT_CODEC: key({
+    schema: oneOf(INPUT_CODECS),
+    default: 'auto',
+    doc: 'How input event bytes are decoded; auto decides per message.',
+    allowed: INPUT_CODECS.join(', '),
+  }),
+  OUTPUT_CODEC: key({
+    schema: oneOf(OUTPUT_CODECS),
+    default: 'json',
+    doc: 'How scored results are encoded.',
+    allowed: OUTPUT_CODECS.join(', '),
+  }),
+  SCHEMA_REGISTRY_URL: key({
+    schema: optional(url),
+    doc: 'Confluent-compatible schema registry; required when a codec is confluent-avro.',
+    allowed: 'an http(s) URL',
+  }),
+  BATCH_MAX_SIZE: key({
+    schema: int(1, 65_536),
+    default: '256',
+    doc: 'A micro-batch is dispatched to the models once this many rows wait…',
+    allowed: 'integer 1–65536',
+  }),
+  BATCH_MAX_DELAY_MS: key({
+    schema: int(0, 60_000),
+    default: '5',
+    doc: '…or once this long has passed since its first row, whichever comes first.',
+    allowed: 'integer milliseconds, 0–60000',
+  }),
+  BATCH_QUEUE_MAX: key({
+    schema: int(1, 10_000_000),
+    default: '8192',
+    doc: 'Rows allowed to wait for the models; callers beyond it are held back (backpressure).',
+    allowed: 'integer 1–10000000',
+  }),
+  MAX_EVENT_AGE_MS: key({
+    schema: int(0),
+    default: '0',
+    doc: 'Events older than this (by detectedAt) are stale; 0 turns the check off.',
+    allowed: 'integer milliseconds ≥ 0',
+  }),
+  STALE_POLICY: key({
+    schema: oneOf(STALE_POLICIES),
+    default: 'dead-letter',
+    doc: 'What happens to a stale event.',
+    allowed: STALE_POLICIES.join(', '),
+  }),
+  MODEL_DIR: key({
+    schema: nonEmpty,
+    default: 'models',
+    doc: 'Model registry directory (models/<bundle>/<version>/).',
+    allowed: 'a directory path',
+  }),
+  MODEL_REF: key({
+    schema: z.string().regex(/^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?$/, 'must look like bundle@version or bundle@alias'),
+    default: 'opportunity-scorer@production',
+    doc: 'Model bundle that serves: <bundle>@<version|alias>.',
+    allowed: '<bundle>@<version|alias>',
+  }),
+  HTTP_HOST: key({
+    schema: nonEmpty,
+    default: '0.0.0.0',
+    doc: 'Address the HTTP sidecar listens on.',
+    allowed: 'a host name or IP address',
+  }),
+  HTTP_PORT: key({
+    schema: int(0, 65_535),
+    default: '8080',
+    doc: 'Port of the HTTP sidecar (0 picks a free port).',
+    allowed: 'integer 0–65535',
+  }),
+  SHUTDOWN_GRACE_MS: key({
+    schema: int(0, 3_600_000),
+    default: '30000',
+    doc: 'Time allowed to drain on SIGTERM/SIGINT before a forced non-zero exit.',
+    allowed: 'integer milliseconds, 0–3600000',
+  }),
+} as const satisfies Record<string, ConfigKey>;
+
+export type ConfigKeyName = keyof typeof configKeys;
+
+export type RawConfig = {
+  readonly [K in ConfigKeyName]: (typeof configKeys)[K] extends ConfigKey<infer T> ? T : never;
+};

@@ -1,0 +1,103 @@
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { createTestTopic, testAdmin, testKafka, uniqueName } from '../../helpers/kafka.js';
+
+interface Collector {
+  readonly values: string[];
+  /** Resolves once `count` values have arrived (or rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<string[]>;
+}
+
+async function collect(kafka: Kafka, topic: string, options: { readUncommitted?: boolean } = {}): Promise<Collector> {
+  const consumer: Consumer = kafka.consumer({
+    groupId: uniqueName('group'),
+    readUncommitted: options.readUncommitted ?? false,
+    maxWaitTimeInMs: 100,
+  });
+  onTestFinished(async () => {
+    await consumer.disconnect();
+  });
+  const values: string[] = [];
+  const waiters: Array<() => void> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }: EachMessagePayload) => {
+      values.push(message.value?.toString() ?? '');
+      for (const w of waiters.splice(0)) w();
+      return Promise.resolve();
+    },
+  });
+  return {
+    values,
+    waitFor: (count, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`got ${values.length}/${count} messages: ${values.join(',')}`)), timeoutMs);
+        const check = (): void => {
+          if (values.length >= count) {
+            clearTimeout(timer);
+            resolve([...values]);
+          } else waiters.push(check);
+        };
+        check();
+      }),
+  };
+}
+
+describe('the integration broker', () => {
+  it('is a real Kafka broker found by the global setup', async () => {
+    expect(inject('kafkaSource')).not.toBe('');
+    const admin = await testAdmin();
+    const cluster = await admin.describeCluster();
+    expect(cluster.brokers.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('creates a topic, and what is produced to it is consumed in order', async () => {
+    const kafka = testKafka();
+    const admin = await testAdmin(kafka);
+    const topic = await createTestTopic(admin, 3);
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    expect(metadata.topics[0]?.partitions).toHaveLength(3);
+
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    onTestFinished(async () => {
+      await producer.disconnect();
+    });
+    const sent = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    // One key: one partition, so consumption order must equal production order.
+    await producer.send({ topic, messages: sent.map((value) => ({ key: 'k', value })) });
+
+    const consumer = await collect(kafka, topic);
+    expect(await consumer.waitFor(sent.length)).toEqual(sent);
+  });
+
+  it('shows transactional writes to read_committed consumers only after commit, and never after abort', async () => {
+    const kafka = testKafka();
+    const admin = await testAdmin(kafka);
+    const topic = await createTestTopic(admin, 1, 'txn');
+    const producer = kafka.producer({ transactionalId: uniqueName('txn-id'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    onTestFinished(async () => {
+      await producer.disconnect();
+    });
+
+    const committedReader = await collect(kafka, topic);
+    const uncommittedReader = await collect(kafka, topic, { readUncommitted: true });
+
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: [{ value: 'aborted-1' }, { value: 'aborted-2' }] });
+    await aborted.abort();
+
+    const open = await producer.transaction();
+    await open.send({ topic, messages: [{ value: 'committed-1' }, { value: 'committed-2' }] });
+    // The read_uncommitted reader sees all four records, so they are in the log; the read_committed reader
+    // is held at the last stable offset, before the first (aborted) record.
+    await uncommittedReader.waitFor(4);
+    expect(uncommittedReader.values).toEqual(['aborted-1', 'aborted-2', 'committed-1', 'committed-2']);
+    expect(committedReader.values).toEqual([]);
+
+    await open.commit();
+    expect(await committedReader.waitFor(2)).toEqual(['committed-1', 'committed-2']);
+  });
+});
