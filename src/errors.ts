@@ -7,6 +7,11 @@ export const errorCodes = {
   KAFKA_UNAVAILABLE: { retriable: true },
   KAFKA_TOPIC_MISSING: { retriable: false },
   KAFKA_ADMIN_FAILED: { retriable: true },
+  DECODE_FAILED: { retriable: false },
+  SCHEMA_UNKNOWN: { retriable: false },
+  SCHEMA_INCOMPATIBLE: { retriable: false },
+  SCHEMA_REGISTRY_UNAVAILABLE: { retriable: true },
+  ENCODE_FAILED: { retriable: false },
   INTERNAL: { retriable: false },
 } as const satisfies Record<string, { readonly retriable: boolean }>;
 

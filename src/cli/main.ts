@@ -3,6 +3,7 @@ import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
 import { findScorerError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafka, ensureTopics } from '../kafka/index.js';
+import { writeFeatureMatrix } from './feature-matrix.js';
 import { readPackageVersion } from './version.js';
 
 /**
@@ -59,6 +60,25 @@ export async function main(argv: readonly string[]): Promise<number> {
       } finally {
         await admin.disconnect();
       }
+    });
+
+  program
+    .command('features')
+    .description('Write the feature matrix of a file of opportunities (JSONL or Avro) as CSV; invalid rows go to a reject file')
+    .requiredOption('--input <file>', 'opportunities: .jsonl (one JSON object per line) or .avro (object container file)')
+    .requiredOption('--output <file>', 'CSV: id, the features in spec order, then pass-through columns')
+    .option('--rejects <file>', 'JSON lines with the reasons for every row left out (default: <output>.rejects.jsonl)')
+    .option('--pass-through <fields>', 'comma-separated input fields to copy after the features (default: fields starting with "label")')
+    .action(async (opts: { input: string; output: string; rejects?: string; passThrough?: string }) => {
+      const started = performance.now();
+      const summary = await writeFeatureMatrix({
+        input: opts.input,
+        output: opts.output,
+        rejects: opts.rejects ?? `${opts.output}.rejects.jsonl`,
+        passThrough: opts.passThrough?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(`${JSON.stringify({ ...summary, seconds: Number(seconds.toFixed(3)) })}\n`);
     });
 
   try {

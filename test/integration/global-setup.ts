@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
@@ -6,53 +6,66 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     kafkaSource: string;
+    schemaRegistryUrl: string;
   }
 }
 
 const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
+const REGISTRY_SCRIPT = fileURLToPath(new URL('../../scripts/registry/registry.sh', import.meta.url));
+
+type Teardown = () => Promise<void>;
+const nothing: Teardown = () => Promise.resolve();
 
 /**
- * Finds a real Kafka broker for the integration suite, in this order:
- *   1. KAFKA_BROKERS, when set (an existing cluster);
- *   2. a Docker engine, through testcontainers' Kafka module;
- *   3. the project's own JVM broker (scripts/kafka/kafka.sh), on KAFKA_TEST_PORT (default 19092).
- * When none works the suite fails with a message naming the three ways; it never skips.
+ * Provides the real services the integration suite talks to, started in parallel:
+ *
+ * Kafka, in this order: KAFKA_BROKERS (an existing cluster) → a Docker engine through testcontainers → the
+ * project's JVM broker (scripts/kafka/kafka.sh on KAFKA_TEST_PORT, default 19092).
+ * Schema registry: SCHEMA_REGISTRY_URL → Apicurio Registry (scripts/registry/registry.sh on REGISTRY_TEST_PORT,
+ * default 18081).
+ * When a service cannot be provided the suite fails with a message naming the ways to provide it; it never skips.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const attempts: string[] = [];
+export default async function setup(project: TestProject): Promise<Teardown> {
+  const [kafka, registry] = await Promise.allSettled([provideKafka(project), provideRegistry(project)]);
+  const teardowns = [kafka, registry].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const teardownAll: Teardown = async () => {
+    await Promise.all(teardowns.map((t) => t()));
+  };
+  const failures = [kafka, registry].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length > 0) {
+    await teardownAll();
+    throw new Error(failures.map((f) => f.message).join('\n\n'));
+  }
+  return teardownAll;
+}
 
+async function provideKafka(project: TestProject): Promise<Teardown> {
+  const attempts: string[] = [];
   const fromEnv = process.env.KAFKA_BROKERS;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
-    announce(project, fromEnv, `KAFKA_BROKERS=${fromEnv}`);
-    return () => Promise.resolve();
+    announceKafka(project, fromEnv, `KAFKA_BROKERS=${fromEnv}`);
+    return nothing;
   }
   attempts.push('KAFKA_BROKERS is not set');
 
   const docker = await tryTestcontainers();
   if (docker.ok) {
-    announce(project, docker.brokers, `testcontainers (${docker.image})`);
+    announceKafka(project, docker.brokers, `testcontainers (${docker.image})`);
     return docker.stop;
   }
   attempts.push(`Docker via testcontainers: ${docker.reason}`);
 
   const port = process.env.KAFKA_TEST_PORT ?? '19092';
-  const start = spawnSync('bash', [KAFKA_SCRIPT, 'start'], {
-    env: { ...process.env, KAFKA_PORT: port },
-    stdio: ['ignore', 'inherit', 'pipe'],
-    encoding: 'utf8',
-  });
-  process.stderr.write(start.stderr);
+  const env = { ...process.env, KAFKA_PORT: port };
+  const start = await runScript(KAFKA_SCRIPT, ['start'], env);
   if (start.status === 0) {
-    const brokers = `127.0.0.1:${port}`;
     const version = /Apache Kafka (\S+) started/.exec(start.stderr)?.[1] ?? (/already running/.test(start.stderr) ? 'already running' : 'unknown');
-    announce(project, brokers, `local JVM broker (scripts/kafka/kafka.sh, Apache Kafka ${version})`);
-    return () => {
-      if (process.env.KAFKA_KEEP_RUNNING !== '1') spawnSync('bash', [KAFKA_SCRIPT, 'stop'], { env: { ...process.env, KAFKA_PORT: port }, stdio: 'inherit' });
-      return Promise.resolve();
+    announceKafka(project, `127.0.0.1:${port}`, `local JVM broker (scripts/kafka/kafka.sh, Apache Kafka ${version})`);
+    return async () => {
+      if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(KAFKA_SCRIPT, ['stop'], env);
     };
   }
-  attempts.push(`local JVM broker: ${start.stderr.trim().split('\n').slice(-3).join(' / ') || `exit ${String(start.status)}`}`);
-
+  attempts.push(`local JVM broker: ${lastLines(start.stderr) || `exit ${String(start.status)}`}`);
   throw new Error(
     [
       'No Kafka broker for the integration tests. Provide one of:',
@@ -65,13 +78,58 @@ export default async function setup(project: TestProject): Promise<() => Promise
   );
 }
 
-function announce(project: TestProject, brokers: string, source: string): void {
+async function provideRegistry(project: TestProject): Promise<Teardown> {
+  const fromEnv = process.env.SCHEMA_REGISTRY_URL;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    project.provide('schemaRegistryUrl', fromEnv);
+    process.stdout.write(`[integration] schema registry: ${fromEnv} (SCHEMA_REGISTRY_URL)\n`);
+    return nothing;
+  }
+  const port = process.env.REGISTRY_TEST_PORT ?? '18081';
+  const env = { ...process.env, REGISTRY_PORT: port };
+  const start = await runScript(REGISTRY_SCRIPT, ['start'], env);
+  if (start.status !== 0) {
+    throw new Error(
+      [
+        'No schema registry for the integration tests. Provide one of:',
+        '  1. SCHEMA_REGISTRY_URL=<Confluent-compatible registry URL>;',
+        '  2. Java 21+ and Maven, so scripts/registry/registry.sh can run Apicurio Registry from Maven Central.',
+        `What was tried: scripts/registry/registry.sh: ${lastLines(start.stderr)}`,
+      ].join('\n'),
+    );
+  }
+  const url = `http://127.0.0.1:${port}/apis/ccompat/v7`;
+  project.provide('schemaRegistryUrl', url);
+  process.stdout.write(`[integration] schema registry: ${url} (${/Apicurio Registry \S+/.exec(start.stderr)?.[0] ?? 'Apicurio Registry'})\n`);
+  return async () => {
+    if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(REGISTRY_SCRIPT, ['stop'], env);
+  };
+}
+
+function announceKafka(project: TestProject, brokers: string, source: string): void {
   process.stdout.write(`[integration] Kafka broker: ${brokers} via ${source}\n`);
   project.provide('kafkaBrokers', brokers);
   project.provide('kafkaSource', source);
 }
 
-type DockerResult = { ok: true; brokers: string; image: string; stop: () => Promise<void> } | { ok: false; reason: string };
+function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [script, ...args], { env, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      process.stderr.write(chunk);
+    });
+    child.on('error', (err) => resolve({ status: null, stderr: err.message }));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' / ');
+}
+
+type DockerResult = { ok: true; brokers: string; image: string; stop: Teardown } | { ok: false; reason: string };
 
 async function tryTestcontainers(): Promise<DockerResult> {
   if (process.env.KAFKA_TEST_DOCKER === '0') return { ok: false, reason: 'disabled by KAFKA_TEST_DOCKER=0' };

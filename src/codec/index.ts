@@ -1,0 +1,6 @@
+export type { DecodeOutcome, EncodedInput, RecordDecoder, RecordEncoder, WireFormat } from './types.js';
+export { type InputCodec, createDecoder, createEncoder, detectFormat } from './decoder.js';
+export { type RegistryOptions, type SchemaRegistryClient, confluentSchemaRegistry } from './registry.js';
+export { CONFLUENT_CONTENT_TYPE, frameConfluent } from './confluent.js';
+export { AVRO_CONTENT_TYPE, encodeAvro } from './avro.js';
+export { JSON_CONTENT_TYPE } from './json.js';

@@ -1,0 +1,60 @@
+import type { Opportunity } from './opportunity.js';
+
+export interface SourcePosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** The output record (schemas/scored-opportunity.avsc); timestamps are epoch milliseconds. */
+export interface ScoredOpportunity {
+  readonly id: string;
+  readonly symbol: string;
+  readonly longExchange: string;
+  readonly shortExchange: string;
+  readonly detectedAt: number;
+  readonly predictedProfitPercent: number;
+  readonly successProbability: number;
+  readonly predictedDurationHours: number;
+  readonly compositeScore: number;
+  readonly modelBundle: string;
+  readonly modelVersion: string;
+  readonly scoredAt: number;
+  readonly source: SourcePosition | null;
+}
+
+export interface Scores {
+  readonly predictedProfitPercent: number;
+  readonly successProbability: number;
+  readonly predictedDurationHours: number;
+}
+
+/** Assembles the output record; the composite is always computed here, from the same bundle's two outputs. */
+export function scoredOpportunity(
+  input: Opportunity & { readonly id: string },
+  scores: Scores,
+  model: { readonly bundle: string; readonly version: string },
+  scoredAt: number,
+  source: SourcePosition | null,
+): ScoredOpportunity {
+  return {
+    id: input.id,
+    symbol: input.symbol,
+    longExchange: input.longExchange,
+    shortExchange: input.shortExchange,
+    detectedAt: input.detectedAt,
+    predictedProfitPercent: scores.predictedProfitPercent,
+    successProbability: scores.successProbability,
+    predictedDurationHours: scores.predictedDurationHours,
+    compositeScore: scores.successProbability * scores.predictedProfitPercent,
+    modelBundle: model.bundle,
+    modelVersion: model.version,
+    scoredAt,
+    source,
+  };
+}
+
+/** The JSON form: same field names, timestamps as ISO-8601 strings. */
+export function scoredToJson(s: ScoredOpportunity): Record<string, unknown> {
+  return { ...s, detectedAt: new Date(s.detectedAt).toISOString(), scoredAt: new Date(s.scoredAt).toISOString() };
+}

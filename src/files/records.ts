@@ -1,0 +1,45 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import avro from 'avsc';
+import { opportunitySchema } from '../contract/index.js';
+import { decodeJson } from '../codec/json.js';
+import type { ScorerError } from '../errors.js';
+
+/** One record read from a file, or why that row could not be read. `row` counts from 1. */
+export type FileRecord =
+  | { readonly ok: true; readonly row: number; readonly record: Record<string, unknown> }
+  | { readonly ok: false; readonly row: number; readonly error: ScorerError };
+
+export type RecordFileFormat = 'jsonl' | 'avro';
+
+export function recordFileFormat(path: string): RecordFileFormat {
+  return /\.avro$/i.test(path) ? 'avro' : 'jsonl';
+}
+
+/**
+ * Streams opportunity records from a JSONL file (one JSON object per line; blank lines skipped) or an Avro object
+ * container file (read through our schema, so older or newer compatible writer schemas resolve).
+ */
+export async function* readRecords(path: string, format: RecordFileFormat = recordFileFormat(path)): AsyncGenerator<FileRecord> {
+  if (format === 'avro') {
+    yield* readAvroContainer(path);
+    return;
+  }
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  let row = 0;
+  for await (const line of lines) {
+    row++;
+    if (line.trim() === '') continue;
+    const outcome = decodeJson(Buffer.from(line, 'utf8'));
+    yield outcome.ok ? { ok: true, row, record: outcome.record as Record<string, unknown> } : { ok: false, row, error: outcome.error };
+  }
+}
+
+async function* readAvroContainer(path: string): AsyncGenerator<FileRecord> {
+  const decoder = avro.createFileDecoder(path, { readerSchema: opportunitySchema });
+  let row = 0;
+  for await (const record of decoder as AsyncIterable<Record<string, unknown>>) {
+    row++;
+    yield { ok: true, row, record };
+  }
+}
