@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Retrains the model bundle from the funding history, end to end:
+#   bash training/train.sh [--data ../shared/data/funding] [--version 1.0.0] [--check] [other pipeline flags]
+# --check retrains in a scratch folder and compares the model hashes with the committed bundle.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+VENV=${TRAINING_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/opportunity-scorer/training-venv}
+bash "$HERE/setup.sh"
+# Features come from the project's own TypeScript preprocessor (bin/opportunity-scorer.js features).
+[ -f "$ROOT/dist/cli/bin.js" ] || (cd "$ROOT" && npm run build >/dev/null)
+args=("$@")
+if ! printf '%s\n' "${args[@]:-}" | grep -qx -- '--data'; then args=(--data "$ROOT/../shared/data/funding" "${args[@]}"); fi
+cd "$HERE"
+exec "$VENV/bin/python" -m opportunity_training.pipeline "${args[@]}"
