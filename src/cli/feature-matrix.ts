@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { type Problem, validateOpportunity } from '../contract/index.js';
-import { FEATURE_COUNT, FEATURE_HASH, FEATURE_NAMES, writeFeatures } from '../features/index.js';
+import { FEATURE_COUNT, FEATURE_HASH, FEATURE_NAMES, FEATURE_SPEC_VERSION, writeFeatures } from '../features/index.js';
 import { csvField, csvFloat, readRecords } from '../files/index.js';
 
 export interface FeatureMatrixOptions {
@@ -18,6 +18,7 @@ export interface FeatureMatrixSummary {
   readonly written: number;
   readonly rejected: number;
   readonly featureHash: string;
+  readonly featureSpecVersion: number;
   readonly passThrough: readonly string[];
 }
 
@@ -67,7 +68,7 @@ export async function writeFeatureMatrix(options: FeatureMatrixOptions): Promise
     rejects.end();
     await Promise.all([finished(out), finished(rejects)]);
   }
-  return { rows, written, rejected, featureHash: FEATURE_HASH, passThrough: passThrough ?? [] };
+  return { rows, written, rejected, featureHash: FEATURE_HASH, featureSpecVersion: FEATURE_SPEC_VERSION, passThrough: passThrough ?? [] };
 }
 
 function cellText(v: unknown): string {
