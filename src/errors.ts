@@ -12,6 +12,10 @@ export const errorCodes = {
   SCHEMA_INCOMPATIBLE: { retriable: false },
   SCHEMA_REGISTRY_UNAVAILABLE: { retriable: true },
   ENCODE_FAILED: { retriable: false },
+  MODEL_LOAD_FAILED: { retriable: false },
+  MODEL_FEATURE_MISMATCH: { retriable: false },
+  MODEL_SELF_CHECK_FAILED: { retriable: false },
+  INFERENCE_FAILED: { retriable: false },
   INTERNAL: { retriable: false },
 } as const satisfies Record<string, { readonly retriable: boolean }>;
 

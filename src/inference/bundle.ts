@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ScorerError } from '../errors.js';
+import { FEATURE_COUNT, FEATURE_HASH, FEATURE_NAMES } from '../features/index.js';
+import {
+  type BundleManifest,
+  MODEL_NAMES,
+  type ModelName,
+  type RowsFile,
+  bundleManifestSchema,
+  decodeFloat32,
+  rowsFileSchema,
+} from './manifest.js';
+
+/** Native outputs of the three models (what parity fixtures compare): success is P(success), duration is log1p(hours). */
+export type RawOutputs = Readonly<Record<ModelName, Float32Array>>;
+
+/** Outputs in label units: profit %, success probability, duration hours. */
+export interface Predictions {
+  readonly profit: Float32Array;
+  readonly success: Float32Array;
+  readonly duration: Float32Array;
+}
+
+export interface SessionSettings {
+  readonly intraOpNumThreads: number;
+  readonly interOpNumThreads: number;
+}
+
+/** One thread per session: measured fastest per core on 2 cores shared with the broker (docs/performance). */
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+
+export interface SelfCheckReport {
+  readonly rows: number;
+  readonly tolerance: number;
+  readonly maxAbsDiff: Readonly<Record<ModelName, number>>;
+}
+
+interface LoadedModel {
+  readonly session: ort.InferenceSession;
+  readonly input: string;
+  readonly output: string;
+  readonly column: number | undefined;
+  readonly transform: 'expm1' | undefined;
+}
+
+/**
+ * A model bundle (manifest + three ONNX models) loaded into onnxruntime sessions. A bundle is only ever used
+ * whole, so the four numbers of a result always come from one bundle version.
+ */
+export class ModelBundle {
+  readonly manifest: BundleManifest;
+  readonly dir: string;
+  readonly #models: Readonly<Record<ModelName, LoadedModel>>;
+  #closed = false;
+
+  private constructor(dir: string, manifest: BundleManifest, models: Record<ModelName, LoadedModel>) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.#models = models;
+  }
+
+  get name(): string {
+    return this.manifest.bundle;
+  }
+
+  get version(): string {
+    return this.manifest.version;
+  }
+
+  /**
+   * Reads and checks the manifest, refuses a bundle trained with another feature spec, verifies every model
+   * file's sha256 (a corrupt copy is refused before onnxruntime sees it) and opens the sessions.
+   */
+  static async load(dir: string, settings: SessionSettings = DEFAULT_SESSION_SETTINGS): Promise<ModelBundle> {
+    const manifest = await readManifest(dir);
+    if (manifest.features.hash !== FEATURE_HASH || manifest.features.names.join('\n') !== FEATURE_NAMES.join('\n')) {
+      throw new ScorerError(
+        'MODEL_FEATURE_MISMATCH',
+        `bundle ${manifest.bundle}@${manifest.version} was trained with feature hash ${manifest.features.hash} (spec v${manifest.features.specVersion}, ${manifest.features.count} features); this build computes ${FEATURE_HASH} (${FEATURE_COUNT} features)`,
+        { details: { bundleHash: manifest.features.hash, serviceHash: FEATURE_HASH } },
+      );
+    }
+    const options: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: settings.intraOpNumThreads,
+      interOpNumThreads: settings.interOpNumThreads,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Idle intra-op threads would otherwise spin against the co-located broker.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    };
+    const models = {} as Record<ModelName, LoadedModel>;
+    try {
+      for (const name of MODEL_NAMES) {
+        const entry = manifest.models[name];
+        const bytes = await readFile(join(dir, entry.file)).catch((cause: unknown) => {
+          throw new ScorerError('MODEL_LOAD_FAILED', `cannot read ${entry.file} of ${manifest.bundle}@${manifest.version}`, { cause });
+        });
+        const digest = createHash('sha256').update(bytes).digest('hex');
+        if (digest !== entry.sha256) {
+          throw new ScorerError('MODEL_LOAD_FAILED', `${entry.file} of ${manifest.bundle}@${manifest.version} is corrupt: sha256 ${digest}, manifest says ${entry.sha256}`);
+        }
+        const session = await ort.InferenceSession.create(bytes, options).catch((cause: unknown) => {
+          throw new ScorerError('MODEL_LOAD_FAILED', `onnxruntime cannot load ${entry.file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        });
+        models[name] = { session, input: entry.input, output: entry.output, column: entry.outputColumn, transform: entry.outputTransform };
+      }
+    } catch (err) {
+      await Promise.all(Object.values(models).map((m) => m.session.release()));
+      throw err;
+    }
+    return new ModelBundle(dir, manifest, models);
+  }
+
+  /** The three models' native outputs for `rows` feature rows at the start of `features`. */
+  async runRaw(features: Float32Array, rows: number): Promise<RawOutputs> {
+    if (this.#closed) throw new ScorerError('INTERNAL', `bundle ${this.name}@${this.version} is closed`);
+    if (rows === 0) return { profit: new Float32Array(0), success: new Float32Array(0), duration: new Float32Array(0) };
+    const input = new ort.Tensor('float32', features.subarray(0, rows * FEATURE_COUNT), [rows, FEATURE_COUNT]);
+    const out = {} as Record<ModelName, Float32Array>;
+    for (const name of MODEL_NAMES) {
+      const model = this.#models[name];
+      let result: ort.InferenceSession.ReturnType;
+      try {
+        result = await model.session.run({ [model.input]: input }, [model.output]);
+      } catch (cause) {
+        throw new ScorerError('INFERENCE_FAILED', `${name} model failed on ${rows} rows: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      }
+      const tensor = result[model.output];
+      if (tensor === undefined) throw new ScorerError('INFERENCE_FAILED', `${name} model returned no ${model.output}`);
+      const data = tensor.data as Float32Array;
+      out[name] = model.column === undefined ? data : column(data, tensor.dims[1] ?? 1, model.column, rows);
+    }
+    return out;
+  }
+
+  /** Predictions in label units: the duration model's log1p output is mapped back to hours (never negative). */
+  async predict(features: Float32Array, rows: number): Promise<Predictions> {
+    const raw = await this.runRaw(features, rows);
+    const duration = this.#models.duration.transform === 'expm1' ? raw.duration.map((v) => Math.max(0, Math.expm1(v))) : raw.duration;
+    return { profit: raw.profit, success: raw.success, duration };
+  }
+
+  /** Runs the bundle's own self-check rows; throws MODEL_SELF_CHECK_FAILED when an output is off by more than the tolerance. */
+  async selfCheck(): Promise<SelfCheckReport> {
+    const file = await readRowsFile(join(this.dir, this.manifest.selfCheck.file));
+    const report = await compareRows(this, file);
+    const worst = MODEL_NAMES.find((n) => !(report.maxAbsDiff[n] <= file.tolerance));
+    if (worst !== undefined) {
+      throw new ScorerError(
+        'MODEL_SELF_CHECK_FAILED',
+        `${this.name}@${this.version}: ${worst} differs from its expected output by ${report.maxAbsDiff[worst]} (tolerance ${file.tolerance})`,
+        { details: { maxAbsDiff: report.maxAbsDiff } },
+      );
+    }
+    return report;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(MODEL_NAMES.map((n) => this.#models[n].session.release()));
+  }
+}
+
+function column(data: Float32Array, width: number, col: number, rows: number): Float32Array {
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) out[r] = data[r * width + col] ?? Number.NaN;
+  return out;
+}
+
+async function readManifest(dir: string): Promise<BundleManifest> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'manifest.json'), 'utf8');
+  } catch (cause) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `no manifest.json in ${dir}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `manifest.json in ${dir} is not JSON`, { cause });
+  }
+  const parsed = bundleManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ScorerError('MODEL_LOAD_FAILED', `manifest.json in ${dir} is invalid: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export async function readRowsFile(path: string): Promise<RowsFile> {
+  const parsed = rowsFileSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) throw new ScorerError('MODEL_LOAD_FAILED', `${path} is not a rows file: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** Max |bundle output − expected| per model over the rows of a self-check file or parity fixture. */
+export async function compareRows(bundle: ModelBundle, file: RowsFile): Promise<SelfCheckReport> {
+  if (file.featureHash !== FEATURE_HASH) {
+    throw new ScorerError('MODEL_FEATURE_MISMATCH', `rows were computed with feature hash ${file.featureHash}, this build computes ${FEATURE_HASH}`);
+  }
+  const features = decodeFloat32(file.features);
+  const raw = await bundle.runRaw(features, file.rows);
+  const maxAbsDiff = {} as Record<ModelName, number>;
+  for (const name of MODEL_NAMES) {
+    const expected = decodeFloat32(file.expected[name]);
+    let worst = 0;
+    for (let i = 0; i < file.rows; i++) {
+      const got = raw[name][i];
+      const want = expected[i];
+      // A missing or NaN output is infinitely far from its expectation: it can never pass.
+      const diff = got === undefined || want === undefined || Number.isNaN(got) || Number.isNaN(want) ? Number.POSITIVE_INFINITY : Math.abs(got - want);
+      if (diff > worst) worst = diff;
+    }
+    maxAbsDiff[name] = worst;
+  }
+  return { rows: file.rows, tolerance: file.tolerance, maxAbsDiff };
+}
