@@ -16,6 +16,11 @@ export const errorCodes = {
   MODEL_FEATURE_MISMATCH: { retriable: false },
   MODEL_SELF_CHECK_FAILED: { retriable: false },
   INFERENCE_FAILED: { retriable: false },
+  OVERLOADED: { retriable: true },
+  SHUTTING_DOWN: { retriable: true },
+  STALE_EVENT: { retriable: false },
+  VALIDATION_FAILED: { retriable: false },
+  PUBLISH_FAILED: { retriable: true },
   INTERNAL: { retriable: false },
 } as const satisfies Record<string, { readonly retriable: boolean }>;
 

@@ -4,6 +4,7 @@ import { findScorerError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafka, ensureTopics } from '../kafka/index.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
+import { startService } from './service.js';
 import { readPackageVersion } from './version.js';
 
 /**
@@ -62,6 +63,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     });
 
+  const serveCommand = (name: string, description: string, worker: boolean): void => {
+    program
+      .command(name)
+      .description(description)
+      .action(async () => {
+        const { config, logger } = context();
+        const service = await startService({ config, logger, version: readPackageVersion(), worker });
+        exitCode = await untilShutdown(service, config.shutdownGraceMs, logger);
+      });
+  };
+  serveCommand('run', 'Run the Kafka worker and the HTTP sidecar (the main job)', true);
+  serveCommand('serve', 'Run only the HTTP sidecar (synchronous /predict fallback, health, metrics)', false);
+
   program
     .command('features')
     .description('Write the feature matrix of a file of opportunities (JSONL or Avro) as CSV; invalid rows go to a reject file')
@@ -87,6 +101,38 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = reportFailure(err);
   }
   return exitCode;
+}
+
+/**
+ * Waits for SIGTERM/SIGINT (or the worker failing), then drains within `graceMs`; past it the process exits
+ * non-zero without waiting. A second signal forces the exit at once.
+ */
+async function untilShutdown(service: Awaited<ReturnType<typeof startService>>, graceMs: number, logger: Logger): Promise<number> {
+  const reason = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+    service.worker?.lifecycle.onChange((state, why) => {
+      if (state === 'failed') resolve(`worker failed: ${why ?? 'unknown'}`);
+    });
+  });
+  logger.info({ reason, graceMs }, 'shutting down');
+  const failedBefore = service.worker?.lifecycle.is('failed') ?? false;
+  const forced = setTimeout(() => {
+    logger.error({ graceMs }, 'drain did not finish within SHUTDOWN_GRACE_MS; forcing exit');
+    process.exit(1);
+  }, graceMs);
+  forced.unref();
+  const again = (): void => {
+    logger.error('second signal: forcing exit');
+    process.exit(130);
+  };
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  await service.close();
+  clearTimeout(forced);
+  const failed = failedBefore || (service.worker?.lifecycle.is('failed') ?? false);
+  logger.info({ state: service.worker?.lifecycle.state ?? 'stopped' }, 'stopped');
+  return failed ? 1 : 0;
 }
 
 function reportFailure(err: unknown): number {

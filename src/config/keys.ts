@@ -172,6 +172,18 @@ export const configKeys = {
     doc: 'Consumer group id of the worker.',
     allowed: 'a non-empty string',
   }),
+  CONSUMER_CONCURRENCY: key({
+    schema: int(1, 256),
+    default: '4',
+    doc: 'Partitions processed at the same time by one worker (their events meet in the shared micro-batcher).',
+    allowed: 'integer 1–256',
+  }),
+  CONSUMER_FROM_BEGINNING: key({
+    schema: bool(),
+    default: 'true',
+    doc: 'Where a new consumer group starts: true = the oldest retained event (nothing published before the first start is missed), false = new events only.',
+    allowed: 'true or false',
+  }),
   DELIVERY: key({
     schema: oneOf(DELIVERY_MODES),
     default: 'at-least-once',

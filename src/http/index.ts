@@ -1,0 +1,1 @@
+export { type HttpAppOptions, type Readiness, buildHttpApp } from './app.js';

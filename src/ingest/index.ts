@@ -1,0 +1,1 @@
+export { type Delivery, KafkaWorker, type WorkerOptions, type WorkerReadiness } from './worker.js';

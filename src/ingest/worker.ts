@@ -1,0 +1,276 @@
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { findScorerError, isRetriable } from '../errors.js';
+import { Lifecycle } from '../lifecycle/index.js';
+import type { Logger } from '../logging/index.js';
+import type { Metrics } from '../metrics/index.js';
+import type { OutRecord, ProcessedChunk, SourceRecord } from '../pipeline/index.js';
+import { SendQueue, TransactionalProducers } from '../publish/index.js';
+import { requireTopics } from '../kafka/index.js';
+
+export type Delivery = 'at-least-once' | 'exactly-once';
+
+export interface WorkerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly inputTopics: readonly string[];
+  readonly outputTopic: string;
+  readonly deadLetterTopic: string;
+  readonly delivery: Delivery;
+  /** Records handed to the processor at a time (each chunk is published, then its offsets resolved). */
+  readonly chunkSize: number;
+  /** Partitions processed concurrently (their chunks meet in the shared micro-batcher). */
+  readonly partitionsConsumedConcurrently: number;
+  readonly fromBeginning: boolean;
+  readonly process: (records: readonly SourceRecord[]) => Promise<ProcessedChunk>;
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  /** Called before fetching stops on drain, so queued rows are dispatched without waiting for the batch delay. */
+  readonly onDrain?: () => void;
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+export interface WorkerReadiness {
+  readonly ready: boolean;
+  readonly reasons: string[];
+}
+
+/**
+ * The Kafka loop: consume → process (decode, validate, score, encode) → publish outputs and dead letters →
+ * resolve offsets. At-least-once: offsets are committed only after the writes for them are acknowledged.
+ * Exactly-once: each chunk's writes and its offsets go in one transaction of the partition's producer.
+ */
+export class KafkaWorker {
+  readonly lifecycle = new Lifecycle();
+  readonly #options: WorkerOptions;
+  readonly #consumer: Consumer;
+  readonly #producer: Producer | undefined;
+  readonly #sendQueue: SendQueue | undefined;
+  readonly #txProducers: TransactionalProducers | undefined;
+  readonly #log: Logger;
+  #joined = false;
+  #producerConnected = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'worker' });
+    this.#consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 1 << 20,
+      maxBytes: 10 << 20,
+      readUncommitted: false,
+      retry: { retries: 10 },
+    });
+    if (options.delivery === 'exactly-once') {
+      this.#txProducers = new TransactionalProducers(options.kafka, `${options.groupId}`, this.#log);
+    } else {
+      // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
+      this.#producer = options.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.#sendQueue = new SendQueue(this.#producer);
+    }
+    const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
+    this.#consumer.on(GROUP_JOIN, (e) => {
+      this.#joined = true;
+      const assignment = e.payload.memberAssignment;
+      this.#log.info({ assignment }, 'joined the consumer group');
+      const assigned = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
+      void this.#txProducers?.retain(assigned);
+    });
+    this.#consumer.on(REBALANCING, () => {
+      this.#joined = false;
+    });
+    this.#consumer.on(STOP, () => {
+      this.#joined = false;
+    });
+    this.#consumer.on(CRASH, (e) => {
+      this.#joined = false;
+      const { error, restart } = e.payload;
+      this.#log.error({ err: error, restart }, 'consumer crashed');
+      if (!restart && this.lifecycle.is('running', 'starting')) this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
+    });
+  }
+
+  readiness(): WorkerReadiness {
+    const reasons: string[] = [];
+    if (!this.lifecycle.is('running')) reasons.push(`worker is ${this.lifecycle.state}`);
+    if (!this.#joined) reasons.push('consumer has not joined its group');
+    if (this.#producer !== undefined && !this.#producerConnected) reasons.push('producer is not connected');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  async start(): Promise<void> {
+    const admin = this.#options.kafka.admin();
+    await admin.connect();
+    try {
+      await requireTopics(admin, [...this.#options.inputTopics, this.#options.outputTopic, this.#options.deadLetterTopic]);
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.#producer !== undefined) {
+      await this.#producer.connect();
+      this.#producerConnected = true;
+    }
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: [...this.#options.inputTopics], fromBeginning: this.#options.fromBeginning });
+    await this.#consumer.run({
+      autoCommit: this.#options.delivery === 'at-least-once',
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.lifecycle.to('running');
+    this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');
+  }
+
+  /**
+   * Drains in a fixed order: readiness off (state draining) → queued rows dispatched → fetching stops, the running
+   * chunk is published and its offsets committed → the group is left → producers closed. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#drain();
+    return this.#stopping;
+  }
+
+  async #drain(): Promise<void> {
+    if (!this.lifecycle.is('draining')) this.lifecycle.to('draining');
+    this.#options.onDrain?.();
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['stop consuming and commit', () => this.#consumer.stop()],
+      ['leave the group', () => this.#consumer.disconnect()],
+      ['close producers', async () => {
+        await this.#producer?.disconnect();
+        this.#producerConnected = false;
+        await this.#txProducers?.closeAll();
+      }],
+    ];
+    let failed = false;
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        failed = true;
+        this.#log.error({ err, step: name }, 'drain step failed');
+      }
+    }
+    this.lifecycle.to(failed ? 'failed' : 'stopped');
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    const isRunning = (): boolean => payload.isRunning();
+    const isStale = (): boolean => payload.isStale();
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const { chunkSize, metrics } = this.#options;
+    for (let i = 0; i < messages.length; i += chunkSize) {
+      if (!isRunning() || isStale()) return; // unresolved messages are fetched again
+      const chunk = messages.slice(i, i + chunkSize);
+      const last = chunk[chunk.length - 1] as KafkaMessage;
+      metrics?.eventsConsumed.inc({ topic }, chunk.length);
+      metrics?.inFlight.inc(chunk.length);
+      try {
+        const records = chunk.map((m) => toSourceRecord(topic, partition, m));
+        const processed = await this.#retrying('process', () => this.#options.process(records), isRunning, isStale, heartbeat);
+        if (processed === undefined) return;
+        const published = await this.#retrying('publish', () => this.#publish(topic, partition, processed, last.offset), isRunning, isStale, heartbeat);
+        if (published === undefined) return;
+        payload.resolveOffset(last.offset);
+        this.#observePublished(processed);
+      } finally {
+        metrics?.inFlight.dec(chunk.length);
+      }
+      await heartbeat();
+      if (this.#options.delivery === 'at-least-once') {
+        const end = metrics?.stageDuration.startTimer({ stage: 'commit' });
+        await payload.commitOffsetsIfNecessary();
+        end?.();
+      }
+    }
+  }
+
+  async #publish(topic: string, partition: number, processed: ProcessedChunk, lastOffset: string): Promise<true> {
+    const topicMessages: TopicMessages[] = [];
+    if (processed.outputs.length > 0) topicMessages.push({ topic: this.#options.outputTopic, messages: processed.outputs.map(toMessage) });
+    if (processed.deadLetters.length > 0) topicMessages.push({ topic: this.#options.deadLetterTopic, messages: processed.deadLetters.map(toMessage) });
+    const end = this.#options.metrics?.stageDuration.startTimer({ stage: 'produce' });
+    try {
+      if (this.#sendQueue !== undefined) {
+        await this.#sendQueue.send(topicMessages);
+      } else if (this.#txProducers !== undefined) {
+        const producer = await this.#txProducers.get(topic, partition);
+        const tx = await producer.transaction();
+        try {
+          if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+          // The committed offset is the next one to read.
+          await tx.sendOffsets({
+            consumerGroupId: this.#options.groupId,
+            topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
+          });
+          await tx.commit();
+        } catch (err) {
+          await tx.abort().catch(() => undefined);
+          // A fenced or broken producer is replaced on the next attempt.
+          await this.#txProducers.discard(topic, partition);
+          throw err;
+        }
+      }
+    } catch (err) {
+      for (const t of topicMessages) this.#options.metrics?.produceErrors.inc({ topic: t.topic });
+      throw err;
+    } finally {
+      end?.();
+    }
+    return true;
+  }
+
+  #observePublished(processed: ProcessedChunk): void {
+    const metrics = this.#options.metrics;
+    if (metrics === undefined) return;
+    const now = Date.now();
+    for (const t of processed.scoredTimes) {
+      metrics.eventAge.observe({ clock: 'detected' }, Math.max(0, now - t.detectedAt) / 1000);
+      if (Number.isFinite(t.recordTime)) metrics.eventAge.observe({ clock: 'kafka' }, Math.max(0, now - t.recordTime) / 1000);
+    }
+  }
+
+  /**
+   * Runs `op` until it succeeds, backing off between attempts and heartbeating so the group keeps the member.
+   * Gives up (undefined) when the consumer stops or the partition was revoked: the chunk stays unresolved and is
+   * fetched again by whoever owns the partition next. Non-retriable errors of our own (bugs) propagate.
+   */
+  async #retrying<T>(what: string, op: () => Promise<T>, isRunning: () => boolean, isStale: () => boolean, heartbeat: () => Promise<void>): Promise<T | undefined> {
+    const { initialMs, maxMs } = this.#options.retry ?? { initialMs: 100, maxMs: 5_000 };
+    let delay = initialMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        const ours = findScorerError(err);
+        if (ours !== undefined && !isRetriable(err)) throw err;
+        this.#log.warn({ err, attempt, retryInMs: delay, what }, `${what} failed; retrying`);
+        if (what === 'publish') this.#options.metrics?.produceRetries.inc();
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(maxMs, delay * 2);
+        if (!isRunning() || isStale()) return undefined;
+        await heartbeat();
+      }
+    }
+  }
+}
+
+function toSourceRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
+  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers ?? {} };
+}
+
+function toMessage(r: OutRecord): { key: Buffer | string | null; value: Buffer; headers: OutRecord['headers'] } {
+  return { key: r.key, value: r.value, headers: r.headers };
+}

@@ -1,0 +1,1 @@
+export { Lifecycle, type LifecycleState } from './lifecycle.js';

@@ -1,0 +1,1 @@
+export { type Metrics, type Stage, createMetrics } from './metrics.js';

@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, type Registry, collectDefaultMetrics } from 'prom-client';
+
+const PREFIX = 'opportunity_scorer_';
+
+/** Seconds buckets from 0.1 ms to 10 s: stage and batch timings. */
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Event age buckets: 1 ms to 1 h. */
+const AGE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+export type Stage = 'decode' | 'validate' | 'features' | 'inference' | 'encode' | 'produce' | 'commit';
+
+/**
+ * The service's metrics, registered on an injected registry (never the global one). Labels stay low-cardinality:
+ * reasons, stages, topics, partitions, bundles — never an id or an offset.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly eventsConsumed: Counter<'topic'>;
+  readonly eventsScored: Counter<'bundle' | 'version'>;
+  readonly eventsDeadLettered: Counter<'reason'>;
+  readonly eventsDropped: Counter<'reason'>;
+  readonly stageDuration: Histogram<'stage'>;
+  readonly batchSize: Histogram;
+  readonly batchWait: Histogram;
+  readonly eventAge: Histogram<'clock'>;
+  readonly inFlight: Gauge;
+  readonly produceErrors: Counter<'topic'>;
+  readonly produceRetries: Counter;
+  readonly modelInfo: Gauge<'bundle' | 'version'>;
+  readonly predictions: Histogram<'output'>;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route' | 'method'>;
+}
+
+export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 10 });
+  const registers = [registry];
+  return {
+    registry,
+    eventsConsumed: new Counter({ name: `${PREFIX}events_consumed_total`, help: 'Events read from the input topics.', labelNames: ['topic'], registers }),
+    eventsScored: new Counter({ name: `${PREFIX}events_scored_total`, help: 'Events scored and published (or returned over HTTP), by bundle.', labelNames: ['bundle', 'version'], registers }),
+    eventsDeadLettered: new Counter({ name: `${PREFIX}events_dead_lettered_total`, help: 'Events written to the dead-letter topic, by reason (error code).', labelNames: ['reason'], registers }),
+    eventsDropped: new Counter({ name: `${PREFIX}events_dropped_total`, help: 'Events dropped on purpose (STALE_POLICY=drop), by reason.', labelNames: ['reason'], registers }),
+    stageDuration: new Histogram({ name: `${PREFIX}stage_duration_seconds`, help: 'Time per batch spent in each pipeline stage.', labelNames: ['stage'], buckets: DURATION_BUCKETS, registers }),
+    batchSize: new Histogram({ name: `${PREFIX}batch_size`, help: 'Rows per model run.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], registers }),
+    batchWait: new Histogram({ name: `${PREFIX}batch_wait_seconds`, help: 'Time the first row of a batch waited before dispatch.', buckets: DURATION_BUCKETS, registers }),
+    eventAge: new Histogram({ name: `${PREFIX}event_age_seconds`, help: 'Age of events when their result is published: since detectedAt (clock=detected) and since the Kafka record timestamp (clock=kafka).', labelNames: ['clock'], buckets: AGE_BUCKETS, registers }),
+    inFlight: new Gauge({ name: `${PREFIX}in_flight_events`, help: 'Events read from Kafka and not yet committed.', registers }),
+    produceErrors: new Counter({ name: `${PREFIX}produce_errors_total`, help: 'Failed writes to Kafka (each is retried).', labelNames: ['topic'], registers }),
+    produceRetries: new Counter({ name: `${PREFIX}produce_retries_total`, help: 'Retries of failed writes to Kafka.', registers }),
+    modelInfo: new Gauge({ name: `${PREFIX}model_info`, help: 'The model bundle serving (value 1).', labelNames: ['bundle', 'version'], registers }),
+    predictions: new Histogram({
+      name: `${PREFIX}prediction_value`,
+      help: 'Distribution of each model output (profit %, success probability, duration hours), for drift dashboards.',
+      labelNames: ['output'],
+      buckets: [-1, -0.5, -0.25, -0.1, -0.05, 0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1, 2, 4, 8, 16, 24, 48, 72, 120, 168],
+      registers,
+    }),
+    httpRequests: new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route and status.', labelNames: ['route', 'method', 'status'], registers }),
+    httpDuration: new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP request latency by route.', labelNames: ['route', 'method'], buckets: DURATION_BUCKETS, registers }),
+  };
+}

@@ -1,0 +1,2 @@
+export { SendQueue } from './send-queue.js';
+export { TransactionalProducers } from './transactional.js';

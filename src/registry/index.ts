@@ -1,0 +1,1 @@
+export { type RegistryFile, type ResolvedModel, parseModelRef, readRegistry, resolveModelRef } from './registry.js';
