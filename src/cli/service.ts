@@ -75,6 +75,7 @@ export async function startService({ config, logger, version, worker: withWorker
       chunkSize: config.batch.maxSize,
       partitionsConsumedConcurrently: config.consumer.concurrency,
       fromBeginning: config.consumer.fromBeginning,
+      sessionTimeoutMs: config.consumer.sessionTimeoutMs,
       logger,
       metrics,
       onDrain: () => engine.flush(),

@@ -29,7 +29,12 @@ export interface AppConfig {
     readonly deadLetter: string;
     readonly partitions: number;
   };
-  readonly consumer: { readonly groupId: string; readonly concurrency: number; readonly fromBeginning: boolean };
+  readonly consumer: {
+    readonly groupId: string;
+    readonly concurrency: number;
+    readonly fromBeginning: boolean;
+    readonly sessionTimeoutMs: number;
+  };
   readonly delivery: RawConfig['DELIVERY'];
   readonly codec: {
     readonly input: RawConfig['INPUT_CODEC'];
@@ -175,7 +180,12 @@ function normalise(raw: RawConfig): AppConfig {
       deadLetter: raw.DLQ_TOPIC,
       partitions: raw.TOPIC_PARTITIONS,
     },
-    consumer: { groupId: raw.CONSUMER_GROUP, concurrency: raw.CONSUMER_CONCURRENCY, fromBeginning: raw.CONSUMER_FROM_BEGINNING },
+    consumer: {
+      groupId: raw.CONSUMER_GROUP,
+      concurrency: raw.CONSUMER_CONCURRENCY,
+      fromBeginning: raw.CONSUMER_FROM_BEGINNING,
+      sessionTimeoutMs: raw.CONSUMER_SESSION_TIMEOUT_MS,
+    },
     delivery: raw.DELIVERY,
     codec: { input: raw.INPUT_CODEC, output: raw.OUTPUT_CODEC, schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL },
     batch: { maxSize: raw.BATCH_MAX_SIZE, maxDelayMs: raw.BATCH_MAX_DELAY_MS, queueMax: raw.BATCH_QUEUE_MAX },

@@ -184,6 +184,12 @@ export const configKeys = {
     doc: 'Where a new consumer group starts: true = the oldest retained event (nothing published before the first start is missed), false = new events only.',
     allowed: 'true or false',
   }),
+  CONSUMER_SESSION_TIMEOUT_MS: key({
+    schema: int(6_000, 300_000),
+    default: '30000',
+    doc: 'A worker silent for this long loses its partitions to the others (also how long a crashed worker holds them).',
+    allowed: 'integer milliseconds, 6000–300000',
+  }),
   DELIVERY: key({
     schema: oneOf(DELIVERY_MODES),
     default: 'at-least-once',

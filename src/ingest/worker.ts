@@ -1,5 +1,5 @@
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
-import { findScorerError, isRetriable } from '../errors.js';
+import { ScorerError, findScorerError, isRetriable } from '../errors.js';
 import { Lifecycle } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -21,6 +21,8 @@ export interface WorkerOptions {
   /** Partitions processed concurrently (their chunks meet in the shared micro-batcher). */
   readonly partitionsConsumedConcurrently: number;
   readonly fromBeginning: boolean;
+  /** A member that sends no heartbeat for this long is removed from the group and its partitions reassigned. */
+  readonly sessionTimeoutMs: number;
   readonly process: (records: readonly SourceRecord[]) => Promise<ProcessedChunk>;
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
@@ -43,8 +45,10 @@ export class KafkaWorker {
   readonly lifecycle = new Lifecycle();
   readonly #options: WorkerOptions;
   readonly #consumer: Consumer;
-  readonly #producer: Producer | undefined;
-  readonly #sendQueue: SendQueue | undefined;
+  #producer: Producer | undefined;
+  #sendQueue: SendQueue | undefined;
+  #producerGeneration = 0;
+  #resetting: Promise<void> | undefined;
   readonly #txProducers: TransactionalProducers | undefined;
   readonly #log: Logger;
   #joined = false;
@@ -56,9 +60,9 @@ export class KafkaWorker {
     this.#log = options.logger.child({ component: 'worker' });
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 1 << 20,
       maxBytes: 10 << 20,
@@ -68,13 +72,7 @@ export class KafkaWorker {
     if (options.delivery === 'exactly-once') {
       this.#txProducers = new TransactionalProducers(options.kafka, `${options.groupId}`, this.#log);
     } else {
-      // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
-      this.#producer = options.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      this.#producer = this.#newProducer();
       this.#sendQueue = new SendQueue(this.#producer);
     }
     const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
@@ -97,6 +95,40 @@ export class KafkaWorker {
       this.#log.error({ err: error, restart }, 'consumer crashed');
       if (!restart && this.lifecycle.is('running', 'starting')) this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
     });
+  }
+
+  /**
+   * The at-least-once producer. kafkajs would retry an idempotent producer's failed write forever inside one
+   * call, so the worker could neither heartbeat nor back off; its own retries are bounded here (about 2 s) and the
+   * worker's loop retries with backoff and heartbeats. (kafkajs warns that limited retries weaken its idempotence;
+   * after a failed write this producer is replaced, and at-least-once allows the duplicates that can follow.)
+   */
+  #newProducer(): Producer {
+    return this.#options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
+  }
+
+  /** Replaces the at-least-once producer after a failed write (once per failure, however many callers saw it). */
+  async #resetProducer(generation: number): Promise<void> {
+    if (generation !== this.#producerGeneration) return this.#resetting;
+    this.#resetting = (async () => {
+      this.#producerGeneration++;
+      const old = this.#producer;
+      this.#producerConnected = false;
+      await old?.disconnect().catch(() => undefined);
+      const fresh = this.#newProducer();
+      await fresh.connect();
+      this.#producer = fresh;
+      this.#sendQueue = new SendQueue(fresh);
+      this.#producerConnected = true;
+    })();
+    return this.#resetting;
   }
 
   readiness(): WorkerReadiness {
@@ -204,7 +236,13 @@ export class KafkaWorker {
     const end = this.#options.metrics?.stageDuration.startTimer({ stage: 'produce' });
     try {
       if (this.#sendQueue !== undefined) {
-        await this.#sendQueue.send(topicMessages);
+        const generation = this.#producerGeneration;
+        try {
+          await this.#sendQueue.send(topicMessages);
+        } catch (err) {
+          await this.#resetProducer(generation).catch((resetErr: unknown) => this.#log.warn({ err: resetErr }, 'replacing the producer failed'));
+          throw err;
+        }
       } else if (this.#txProducers !== undefined) {
         const producer = await this.#txProducers.get(topic, partition);
         const tx = await producer.transaction();
@@ -225,7 +263,7 @@ export class KafkaWorker {
       }
     } catch (err) {
       for (const t of topicMessages) this.#options.metrics?.produceErrors.inc({ topic: t.topic });
-      throw err;
+      throw new ScorerError('PUBLISH_FAILED', `writing ${topicMessages.map((t) => `${t.messages.length} to ${t.topic}`).join(', ')} failed`, { cause: err });
     } finally {
       end?.();
     }
@@ -256,7 +294,9 @@ export class KafkaWorker {
       } catch (err) {
         const ours = findScorerError(err);
         if (ours !== undefined && !isRetriable(err)) throw err;
-        this.#log.warn({ err, attempt, retryInMs: delay, what }, `${what} failed; retrying`);
+        // One line per attempt, without stacks: an outage repeats this many times.
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+        this.#log.warn({ code: ours?.code, error: err instanceof Error ? err.message : String(err), cause, attempt, retryInMs: delay }, `${what} failed; retrying`);
         if (what === 'publish') this.#options.metrics?.produceRetries.inc();
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(maxMs, delay * 2);

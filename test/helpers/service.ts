@@ -1,0 +1,43 @@
+import type { Admin } from 'kafkajs';
+import { onTestFinished } from 'vitest';
+import { type Service, startService } from '../../src/cli/service.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/logging/index.js';
+import { testBrokers, uniqueName } from './kafka.js';
+
+export interface Topics {
+  readonly input: string;
+  readonly output: string;
+  readonly dlq: string;
+  readonly group: string;
+  /** Environment for a worker on these topics. */
+  readonly env: Record<string, string>;
+}
+
+/** Fresh input/output/dead-letter topics and a group name, deleted when the test finishes. */
+export async function workerTopics(admin: Admin, partitions = 4): Promise<Topics> {
+  const input = uniqueName('in');
+  const output = uniqueName('out');
+  const dlq = uniqueName('dlq');
+  await admin.createTopics({ waitForLeaders: true, topics: [input, output, dlq].map((topic) => ({ topic, numPartitions: partitions })) });
+  onTestFinished(async () => {
+    await admin.deleteTopics({ topics: [input, output, dlq] }).catch(() => undefined);
+  });
+  const group = uniqueName('group');
+  return {
+    input,
+    output,
+    dlq,
+    group,
+    // A short session: a killed worker's partitions move on in seconds rather than 30 s.
+    env: { KAFKA_BROKERS: testBrokers().join(','), INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: group, CONSUMER_SESSION_TIMEOUT_MS: '8000' },
+  };
+}
+
+/** The whole service in this process (real broker, real models), closed when the test finishes. */
+export async function startInProcess(env: Record<string, string>): Promise<Service> {
+  const config = loadConfig({ env: { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env } });
+  const service = await startService({ config, logger: createLogger({ level: config.log.level, pretty: false }), version: 'test', worker: true });
+  onTestFinished(() => service.close());
+  return service;
+}
