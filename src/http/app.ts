@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 
@@ -24,7 +24,8 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const log: FastifyBaseLogger = options.logger.child({ component: 'http' });
   const app: FastifyInstance = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    // Per-request lines would dominate the log at thousands of requests per second; metrics count requests.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
   });
 

@@ -1,0 +1,129 @@
+// The main job on a local default: starts the project's Kafka broker when no KAFKA_BROKERS is given, creates the
+// topics, starts the scorer (worker + HTTP sidecar), streams the committed sample of historical opportunities
+// through it at a steady rate, and prints a live summary. /metrics stays reachable until Ctrl-C.
+//
+//   npm run demo [-- --rate 2000 --repeat 3 --exit]
+//
+// Any configuration key works as usual (e.g. DELIVERY=exactly-once npm run demo).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { startService } from '../src/cli/service.js';
+import { loadConfig } from '../src/config/index.js';
+import { ensureTopics } from '../src/kafka/index.js';
+import { createLogger } from '../src/logging/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' },
+    repeat: { type: 'string', default: '1' },
+    sample: { type: 'string', default: new URL('../samples/opportunities.jsonl', import.meta.url).pathname },
+    exit: { type: 'boolean', default: false },
+  },
+});
+const rate = Number(args.rate);
+const repeat = Number(args.repeat);
+
+const env: Record<string, string | undefined> = { ...process.env };
+if (env.KAFKA_BROKERS === undefined) {
+  const started = spawnSync('bash', [new URL('./kafka/kafka.sh', import.meta.url).pathname, 'start'], { stdio: 'inherit' });
+  if (started.status !== 0) process.exit(started.status ?? 1);
+  env.KAFKA_BROKERS = '127.0.0.1:9092';
+}
+env.LOG_LEVEL ??= 'warn';
+const config = loadConfig({ env, file: env.CONFIG_FILE });
+const logger = createLogger({ level: config.log.level, pretty: process.stdout.isTTY === true });
+const kafka = new Kafka({ clientId: 'demo', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+
+const admin = kafka.admin();
+await admin.connect();
+const created = await ensureTopics(admin, [...config.topics.input, config.topics.output, config.topics.deadLetter].map((topic) => ({ topic, partitions: config.topics.partitions })));
+await admin.disconnect();
+if (created.length > 0) console.log(`created topics: ${created.join(', ')}`);
+
+const service = await startService({ config, logger, version: 'demo', worker: true });
+console.log(`scorer running: delivery=${config.delivery}, model=${config.model.ref}, HTTP ${service.url} (/health /ready /metrics)`);
+
+// Latency: time from producing an event to the scored record's broker timestamp.
+const sentAt = new Map<string, number>();
+const latencies: number[] = [];
+let scored = 0;
+let deadLettered = 0;
+const reader = kafka.consumer({ groupId: `demo-reader-${Date.now()}`, maxWaitTimeInMs: 50 });
+await reader.connect();
+await reader.subscribe({ topics: [config.topics.output, config.topics.deadLetter], fromBeginning: false });
+await reader.run({
+  eachMessage: ({ topic, message }) => {
+    if (topic === config.topics.deadLetter) {
+      deadLettered++;
+      return Promise.resolve();
+    }
+    scored++;
+    const id = message.key?.toString() ?? '';
+    const t0 = sentAt.get(id);
+    if (t0 !== undefined) {
+      latencies.push(Number(message.timestamp) - t0);
+      sentAt.delete(id);
+    }
+    return Promise.resolve();
+  },
+});
+// The reader starts at the end of the topics: wait until it has joined before producing.
+await new Promise((r) => setTimeout(r, 1500));
+
+const lines = readFileSync(args.sample, 'utf8').trim().split('\n');
+const total = lines.length * repeat;
+const producer = kafka.producer();
+await producer.connect();
+const started = performance.now();
+const quantile = (xs: number[], q: number): number => {
+  if (xs.length === 0) return Number.NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+};
+let lastScored = 0;
+const summary = setInterval(() => {
+  const recent = latencies.splice(0);
+  console.log(
+    `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s  scored ${String(scored).padStart(7)}/${total}  ` +
+      `${String(scored - lastScored).padStart(6)}/s  dead-lettered ${deadLettered}  ` +
+      `latency p50 ${quantile(recent, 0.5).toFixed(0)} ms  p99 ${quantile(recent, 0.99).toFixed(0)} ms`,
+  );
+  lastScored = scored;
+}, 1000);
+
+// Steady rate: one send per 10 ms tick with rate/100 events.
+const perTick = Math.max(1, Math.round(rate / 100));
+let next = 0;
+for (let round = 0; round < repeat; round++) {
+  for (let i = 0; i < lines.length; i += perTick) {
+    const slice = lines.slice(i, i + perTick).map((line) => {
+      const event = JSON.parse(line) as { id: string };
+      const id = repeat > 1 ? `${event.id}#${round}` : event.id;
+      sentAt.set(id, Date.now());
+      return { key: id, value: JSON.stringify({ ...event, id }) };
+    });
+    await producer.send({ topic: config.topics.input[0] ?? 'opportunities', messages: slice });
+    next += 10;
+    const wait = started + next - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+await producer.disconnect();
+while (scored + deadLettered < total) await new Promise((r) => setTimeout(r, 200));
+clearInterval(summary);
+const seconds = (performance.now() - started) / 1000;
+console.log(`done: ${scored} scored, ${deadLettered} dead-lettered in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} events/s offered at ${rate}/s)`);
+
+const shutdown = async (): Promise<void> => {
+  await reader.disconnect();
+  await service.close();
+  process.exit(0);
+};
+if (args.exit) await shutdown();
+else {
+  console.log(`metrics at ${service.url}/metrics; Ctrl-C to stop`);
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
