@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'test/**', 'scripts/**', 'vitest.config.ts', 'eslint.config.js'],
+    files: ['src/cli/**', 'test/**', 'scripts/**', 'bench/**', 'vitest.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off', 'import-x/no-default-export': 'off' },
   },
   {
