@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { type SchemaRegistryClient, confluentSchemaRegistry, createDecoder, createEncoder } from '../codec/index.js';
 import type { AppConfig } from '../config/index.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { buildHttpApp } from '../http/index.js';
 import { ModelBundle, ScoringEngine } from '../inference/index.js';
 import { KafkaWorker } from '../ingest/index.js';
@@ -92,11 +94,18 @@ export async function startService({ config, logger, version, worker: withWorker
   }
 
   let draining = false;
+  const modelMetrics = await readFile(join(resolved.dir, bundle.manifest.metrics ?? 'metrics.json'), 'utf8').then(
+    (text) => JSON.parse(text) as unknown,
+    () => ({}),
+  );
   const http = buildHttpApp({
     logger,
     metrics,
     version,
-    modelsLoaded: () => 1,
+    engine: () => engine,
+    models: () => [{ bundle: engine.bundle, alias: resolved.alias, metrics: modelMetrics }],
+    draining: () => draining,
+    limits: config.http,
     readiness: () => {
       if (draining) return { ready: false, reasons: ['draining'] };
       return worker?.readiness() ?? { ready: true, reasons: [] };

@@ -44,7 +44,14 @@ export interface AppConfig {
   readonly batch: { readonly maxSize: number; readonly maxDelayMs: number; readonly queueMax: number };
   readonly staleness: { readonly maxEventAgeMs: number; readonly policy: RawConfig['STALE_POLICY'] };
   readonly model: { readonly dir: string; readonly ref: string };
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly jsonMaxDepth: number;
+    readonly batchMaxItems: number;
+    readonly corsOrigins: readonly string[] | undefined;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -191,7 +198,14 @@ function normalise(raw: RawConfig): AppConfig {
     batch: { maxSize: raw.BATCH_MAX_SIZE, maxDelayMs: raw.BATCH_MAX_DELAY_MS, queueMax: raw.BATCH_QUEUE_MAX },
     staleness: { maxEventAgeMs: raw.MAX_EVENT_AGE_MS, policy: raw.STALE_POLICY },
     model: { dir: raw.MODEL_DIR, ref: raw.MODEL_REF },
-    http: { host: raw.HTTP_HOST, port: raw.HTTP_PORT },
+    http: {
+      host: raw.HTTP_HOST,
+      port: raw.HTTP_PORT,
+      bodyLimitBytes: raw.HTTP_BODY_LIMIT_BYTES,
+      jsonMaxDepth: raw.HTTP_JSON_MAX_DEPTH,
+      batchMaxItems: raw.PREDICT_BATCH_MAX_ITEMS,
+      corsOrigins: raw.HTTP_CORS_ORIGINS,
+    },
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
   };
 }

@@ -267,6 +267,29 @@ export const configKeys = {
     doc: 'Port of the HTTP sidecar (0 picks a free port).',
     allowed: 'integer 0–65535',
   }),
+  HTTP_BODY_LIMIT_BYTES: key({
+    schema: int(1_024, 100 * 1024 * 1024),
+    default: '1048576',
+    doc: 'Largest request body accepted; larger ones get 413.',
+    allowed: 'integer bytes, 1024–104857600',
+  }),
+  HTTP_JSON_MAX_DEPTH: key({
+    schema: int(2, 1_000),
+    default: '32',
+    doc: 'Deepest JSON nesting accepted in a request body; deeper bodies get 400 before they are parsed.',
+    allowed: 'integer 2–1000',
+  }),
+  PREDICT_BATCH_MAX_ITEMS: key({
+    schema: int(1, 100_000),
+    default: '1000',
+    doc: 'Most opportunities in one POST /predict/batch; more get 413.',
+    allowed: 'integer 1–100000',
+  }),
+  HTTP_CORS_ORIGINS: key({
+    schema: optional(list(z.string().regex(/^(\*|https?:\/\/[^\s,]+)$/, 'each origin is * or an http(s) origin'))),
+    doc: 'Origins allowed to call the API from a browser (comma-separated, or *); unset turns CORS off.',
+    allowed: 'origin[,origin…] or *',
+  }),
   SHUTDOWN_GRACE_MS: key({
     schema: int(0, 3_600_000),
     default: '30000',

@@ -1,24 +1,74 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { type Problem, validateOpportunity } from '../contract/index.js';
+import { type ErrorCode, findScorerError } from '../errors.js';
+import type { ModelBundle, ScoreOutcome, ScoringEngine } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
+import { parseJsonBody } from './json-body.js';
+import { errorResponses, errorSchema, modelDetailSchema, modelSummarySchema, opportunityRequestSchema, predictionSchema } from './schemas.js';
 
 export interface Readiness {
   readonly ready: boolean;
   readonly reasons: readonly string[];
 }
 
+export interface LoadedModel {
+  readonly bundle: ModelBundle;
+  readonly alias: string | undefined;
+  /** Test-period metrics from the bundle's model card (metrics.json). */
+  readonly metrics: unknown;
+}
+
+export interface HttpLimits {
+  readonly bodyLimitBytes: number;
+  readonly jsonMaxDepth: number;
+  readonly batchMaxItems: number;
+  readonly corsOrigins: readonly string[] | undefined;
+}
+
 export interface HttpAppOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly version: string;
-  /** Liveness detail: how many bundles are loaded. */
-  readonly modelsLoaded: () => number;
+  /** The engine serving /predict; undefined while no model is loaded (503). */
+  readonly engine: () => ScoringEngine | undefined;
+  readonly models: () => readonly LoadedModel[];
   /** Readiness: a bundle is loaded and, when the worker runs here, it has joined its group. */
   readonly readiness: () => Readiness;
+  /** True once draining: /predict answers 503. */
+  readonly draining: () => boolean;
+  readonly limits: HttpLimits;
   readonly startedAt?: number;
 }
 
-/** The HTTP sidecar, built apart from listen() so tests can inject requests in-process. */
+interface Detail {
+  readonly loc: Array<string | number>;
+  readonly msg: string;
+  readonly type: string;
+}
+
+/** A failure with the HTTP status and `detail` list the API answers with. */
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: readonly Detail[],
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail.map((d) => d.msg).join('; '));
+  }
+}
+
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The HTTP sidecar: health, readiness, metrics, and synchronous scoring in the JSON shape of the Flask API it
+ * replaces. Built apart from listen(), so tests inject requests in-process. /predict goes through the same engine
+ * and micro-batcher as the Kafka worker: concurrent requests share model runs.
+ */
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const startedAt = options.startedAt ?? Date.now();
   const log: FastifyBaseLogger = options.logger.child({ component: 'http' });
@@ -27,8 +77,26 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // Per-request lines would dominate the log at thousands of requests per second; metrics count requests.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: options.limits.bodyLimitBytes,
+  });
+  // Bodies are checked by the same validator as Kafka events (every problem, one format); schemas document them.
+  app.setValidatorCompiler(() => () => true);
+
+  // JSON only: any other content type is answered 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string, options.limits.jsonMaxDepth));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
   });
 
+  app.addHook('onSend', (request, reply, _payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     options.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -36,25 +104,175 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     done();
   });
 
-  app.get('/health', () => ({
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toHttpProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (problem.retryAfterSeconds !== undefined) void reply.header('retry-after', String(problem.retryAfterSeconds));
+    return reply.code(problem.status).send({ detail: problem.detail });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ detail: [{ loc: ['path'], msg: `no route ${request.method} ${request.url}`, type: 'not_found' }] }));
+
+  if (options.limits.corsOrigins !== undefined) {
+    const origins = options.limits.corsOrigins;
+    void app.register(cors, { origin: origins.includes('*') ? true : [...origins] });
+  }
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'opportunity-scorer', version: options.version, description: 'Scores funding-rate arbitrage opportunities.' },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  for (const schema of [opportunityRequestSchema, predictionSchema, errorSchema, modelSummarySchema, modelDetailSchema]) app.addSchema(schema);
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  void app.register((routes, _opts, done) => {
+    registerRoutes(routes, options, startedAt);
+    done();
+  });
+  return app;
+}
+
+function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt: number): void {
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness (independent of Kafka)' } }, () => ({
     status: 'healthy',
     service: 'opportunity-scorer',
     version: options.version,
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    models_loaded: options.modelsLoaded(),
+    models_loaded: options.models().length,
   }));
 
-  app.get('/ready', async (_request, reply) => {
+  app.get('/ready', { schema: { tags: ['ops'], summary: 'Readiness: 200 when a model is loaded and the worker (if any) has joined its group' } }, (_request, reply) => {
     const r = options.readiness();
     // Reply is thenable (it resolves when sent): never await it inside a handler.
     if (!r.ready) void reply.code(503).header('retry-after', '5');
     return { ready: r.ready, reasons: r.reasons };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_request, reply) => {
     void reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
   });
 
-  return app;
+  const predictSchema = (body: object, ok: object, summary: string) => ({
+    tags: ['predict'],
+    summary,
+    body,
+    response: { 200: ok, ...errorResponses },
+  });
+
+  app.post('/predict', { schema: predictSchema({ $ref: 'OpportunityRequest#' }, { $ref: 'Prediction#' }, 'Score one opportunity') }, async (request, reply) => {
+    const engine = serving(options);
+    const result = validateOpportunity(request.body);
+    if (!result.ok) throw new HttpProblem(422, details(result.problems, ['body']));
+    const [outcome] = await engine.tryScore([result.value]);
+    return prediction(outcome, reply, correlationOf(request.headers['x-correlation-id'], request.body));
+  });
+
+  app.post(
+    '/predict/batch',
+    { schema: predictSchema({ type: 'array', items: { $ref: 'OpportunityRequest#' } }, { type: 'array', items: { $ref: 'Prediction#' } }, 'Score a list of opportunities; results in the same order') },
+    async (request, reply) => {
+      const engine = serving(options);
+      const body = request.body;
+      if (!Array.isArray(body)) throw new HttpProblem(422, [{ loc: ['body'], msg: 'the body must be a JSON array of opportunities', type: 'wrong_type' }]);
+      if (body.length > options.limits.batchMaxItems) {
+        throw new HttpProblem(413, [{ loc: ['body'], msg: `at most ${options.limits.batchMaxItems} items per batch, got ${body.length}`, type: 'too_many_items' }]);
+      }
+      const problems: Detail[] = [];
+      const valid = body.flatMap((item: unknown, i) => {
+        const result = validateOpportunity(item);
+        if (!result.ok) {
+          problems.push(...details(result.problems, ['body', i]));
+          return [];
+        }
+        return [result.value];
+      });
+      if (problems.length > 0) throw new HttpProblem(422, problems);
+      const outcomes = await engine.tryScore(valid);
+      const header = request.headers['x-correlation-id'];
+      return outcomes.map((o, i) => prediction(o, reply, correlationOf(header, body[i] as unknown)));
+    },
+  );
+
+  app.get('/models', { schema: { tags: ['models'], summary: 'Loaded model bundles', response: { 200: { type: 'array', items: { $ref: 'ModelSummary#' } } } } }, () =>
+    options.models().map(summary),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/models/:name',
+    { schema: { tags: ['models'], summary: 'One loaded bundle: version, features, model-card metrics', response: { 200: { $ref: 'ModelDetail#' }, 404: { $ref: 'ErrorResponse#' } } } },
+    (request) => {
+      const model = options.models().find((m) => m.bundle.name === request.params.name);
+      if (model === undefined) throw new HttpProblem(404, [{ loc: ['path', 'name'], msg: `no loaded bundle named ${request.params.name}`, type: 'not_found' }]);
+      return { ...summary(model), feature_names: model.bundle.manifest.features.names, metrics: model.metrics ?? {} };
+    },
+  );
+}
+
+function serving(options: HttpAppOptions): ScoringEngine {
+  const engine = options.engine();
+  if (options.draining()) throw new HttpProblem(503, [{ loc: [], msg: 'the service is draining', type: 'unavailable' }], RETRY_AFTER_SECONDS);
+  if (engine === undefined) throw new HttpProblem(503, [{ loc: [], msg: 'no model is loaded', type: 'unavailable' }], RETRY_AFTER_SECONDS);
+  return engine;
+}
+
+function summary(m: LoadedModel): Record<string, unknown> {
+  const manifest = m.bundle.manifest;
+  return {
+    name: manifest.bundle,
+    version: manifest.version,
+    ...(m.alias === undefined ? {} : { alias: m.alias }),
+    created_at: manifest.createdAt,
+    feature_hash: manifest.features.hash,
+    feature_count: manifest.features.count,
+    trees: { profit: manifest.models.profit.trees, success: manifest.models.success.trees, duration: manifest.models.duration.trees },
+  };
+}
+
+function prediction(outcome: ScoreOutcome | undefined, reply: FastifyReply, correlationId: string | undefined): Record<string, unknown> {
+  if (outcome === undefined || !outcome.ok) {
+    const error = outcome?.error;
+    throw new HttpProblem(500, [{ loc: [], msg: error?.message ?? 'no result', type: error?.code ?? 'INTERNAL' }]);
+  }
+  return {
+    predicted_profit_percent: outcome.scores.predictedProfitPercent,
+    success_probability: outcome.scores.successProbability,
+    predicted_duration_hours: outcome.scores.predictedDurationHours,
+    composite_score: outcome.compositeScore,
+    model_version: `${outcome.model.bundle}@${outcome.model.version}`,
+    latency_ms: Number(reply.elapsedTime.toFixed(3)),
+    ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
+  };
+}
+
+function correlationOf(header: string | string[] | undefined, body: unknown): string | undefined {
+  if (typeof header === 'string' && header !== '') return header;
+  if (typeof body === 'object' && body !== null) {
+    const b = body as Record<string, unknown>;
+    const v = b.correlationId ?? b.correlation_id;
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
+}
+
+function details(problems: readonly Problem[], prefix: Array<string | number>): Detail[] {
+  return problems.map((p) => ({ loc: [...prefix, ...p.path], msg: p.message, type: p.code }));
+}
+
+const SCORER_STATUS: Partial<Record<ErrorCode, number>> = { OVERLOADED: 503, SHUTTING_DOWN: 503, DECODE_FAILED: 400 };
+
+function toHttpProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  const scorer = findScorerError(error);
+  if (scorer !== undefined) {
+    const status = typeof scorer.details.status === 'number' ? scorer.details.status : (SCORER_STATUS[scorer.code] ?? 500);
+    const type = typeof scorer.details.type === 'string' ? scorer.details.type : scorer.code;
+    return new HttpProblem(status, [{ loc: status === 400 ? ['body'] : [], msg: scorer.message, type }], status === 503 ? RETRY_AFTER_SECONDS : undefined);
+  }
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  const status = typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 ? fastifyError.statusCode : 500;
+  const type = { 413: 'body_too_large', 415: 'unsupported_media_type', 400: 'bad_request' }[status] ?? 'internal_error';
+  return new HttpProblem(status, [{ loc: status < 500 ? ['body'] : [], msg: status < 500 ? (fastifyError.message ?? 'bad request') : 'internal error', type }]);
 }

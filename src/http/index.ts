@@ -1,1 +1,2 @@
-export { type HttpAppOptions, type Readiness, buildHttpApp } from './app.js';
+export { type HttpAppOptions, type HttpLimits, type LoadedModel, type Readiness, buildHttpApp } from './app.js';
+export { jsonDepthExceeds, parseJsonBody } from './json-body.js';

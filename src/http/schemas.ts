@@ -1,0 +1,118 @@
+/** JSON Schemas of the HTTP API, used for the OpenAPI document and fast response serialisation. */
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+const timestamp = {
+  anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }],
+  description: 'ISO-8601 date-time or UTC epoch milliseconds',
+} as const;
+
+export const opportunityRequestSchema = {
+  $id: 'OpportunityRequest',
+  type: 'object',
+  description: 'An opportunity, as the Flask API took it (camelCase). Units and definitions: docs/codecs.md.',
+  required: [
+    'symbol',
+    'longExchange',
+    'shortExchange',
+    'longFundingRate',
+    'shortFundingRate',
+    'longFundingIntervalHours',
+    'shortFundingIntervalHours',
+    'longNextFundingTime',
+    'shortNextFundingTime',
+    'detectedAt',
+    'fundProfit8h',
+    'fundApr',
+  ],
+  properties: {
+    id: { type: 'string', description: 'Optional id of the opportunity' },
+    correlationId: { type: 'string', description: 'Echoed as correlation_id (the x-correlation-id header works too)' },
+    symbol: { type: 'string', example: 'BTCUSDT' },
+    longExchange: { type: 'string', example: 'Bybit' },
+    shortExchange: { type: 'string', example: 'Binance' },
+    longFundingRate: { type: 'number', description: 'fraction per funding interval', example: -0.001 },
+    shortFundingRate: { type: 'number', description: 'fraction per funding interval', example: 0.002 },
+    longFundingIntervalHours: { type: 'number', example: 8 },
+    shortFundingIntervalHours: { type: 'number', example: 8 },
+    longNextFundingTime: timestamp,
+    shortNextFundingTime: timestamp,
+    detectedAt: timestamp,
+    fundProfit8h: { type: 'number', description: '% of notional per 8 h at current rates' },
+    fundApr: { type: 'number', description: '% per year' },
+    volume24h: nullableNumber,
+    currentPriceSpreadPercent: nullableNumber,
+    fundProfit8h24hProj: nullableNumber,
+    fundApr24hProj: nullableNumber,
+    priceSpread24hAvg: nullableNumber,
+    priceSpread3dAvg: nullableNumber,
+  },
+} as const;
+
+export const predictionSchema = {
+  $id: 'Prediction',
+  type: 'object',
+  required: ['predicted_profit_percent', 'success_probability', 'predicted_duration_hours', 'composite_score', 'model_version', 'latency_ms'],
+  properties: {
+    predicted_profit_percent: { type: 'number', description: 'Expected net profit, % of notional' },
+    success_probability: { type: 'number', description: 'Probability the trade is profitable (0–1)' },
+    predicted_duration_hours: { type: 'number', description: 'Suggested hold, hours' },
+    composite_score: { type: 'number', description: 'success_probability × predicted_profit_percent' },
+    model_version: { type: 'string', description: '<bundle>@<version> that produced all four numbers' },
+    latency_ms: { type: 'number', description: 'Time spent serving the request' },
+    correlation_id: { type: 'string' },
+  },
+} as const;
+
+export const errorSchema = {
+  $id: 'ErrorResponse',
+  type: 'object',
+  required: ['detail'],
+  properties: {
+    detail: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['loc', 'msg', 'type'],
+        properties: {
+          loc: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'integer' }] } },
+          msg: { type: 'string' },
+          type: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'ErrorResponse#', description: 'Malformed or too deeply nested JSON' },
+  413: { $ref: 'ErrorResponse#', description: 'Body or batch too large' },
+  415: { $ref: 'ErrorResponse#', description: 'Content-Type is not application/json' },
+  422: { $ref: 'ErrorResponse#', description: 'Every missing or invalid field' },
+  503: { $ref: 'ErrorResponse#', description: 'No model loaded, draining or overloaded (see Retry-After)' },
+} as const;
+
+export const modelSummarySchema = {
+  $id: 'ModelSummary',
+  type: 'object',
+  required: ['name', 'version', 'created_at', 'feature_hash', 'feature_count'],
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'string' },
+    alias: { type: 'string' },
+    created_at: { type: 'string' },
+    feature_hash: { type: 'string' },
+    feature_count: { type: 'integer' },
+    trees: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+} as const;
+
+export const modelDetailSchema = {
+  $id: 'ModelDetail',
+  type: 'object',
+  required: ['name', 'version', 'feature_names', 'metrics'],
+  properties: {
+    ...modelSummarySchema.properties,
+    feature_names: { type: 'array', items: { type: 'string' } },
+    metrics: { type: 'object', additionalProperties: true, description: 'Test-period metrics from the model card' },
+  },
+} as const;
