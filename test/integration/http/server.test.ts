@@ -1,0 +1,38 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startService } from '../../../src/cli/service.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { createLogger } from '../../../src/logging/index.js';
+
+describe('opportunity-scorer serve (a real listening server)', () => {
+  it('answers the reference request over TCP, and reports it in /metrics', async () => {
+    const config = loadConfig({ env: { LOG_LEVEL: 'silent', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' } });
+    const service = await startService({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test', worker: false });
+    onTestFinished(() => service.close());
+    expect((await fetch(`${service.url}/ready`)).status).toBe(200);
+    const res = await fetch(`${service.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-correlation-id': 'tcp-1' },
+      body: JSON.stringify({
+        symbol: 'BTCUSDT',
+        longExchange: 'Bybit',
+        shortExchange: 'Binance',
+        longFundingRate: -0.001,
+        shortFundingRate: 0.002,
+        longFundingIntervalHours: 8,
+        shortFundingIntervalHours: 8,
+        longNextFundingTime: '2025-10-26T16:00:00Z',
+        shortNextFundingTime: '2025-10-26T16:00:00Z',
+        currentPriceSpreadPercent: 0.05,
+        volume24h: 1000000,
+        fundProfit8h: 2.5,
+        fundApr: 1095.0,
+        detectedAt: '2025-10-26T15:00:00Z',
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ correlation_id: 'tcp-1', model_version: 'opportunity-scorer@1.0.0' });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/opportunity_scorer_http_requests_total\{route="\/predict",method="POST",status="200"\} 1/);
+    expect(metrics).toMatch(/opportunity_scorer_events_scored_total\{bundle="opportunity-scorer",version="1.0.0"\} 1/);
+  });
+});
