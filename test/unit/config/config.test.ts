@@ -26,7 +26,7 @@ function tempFile(content: string): string {
 describe('loadConfig', () => {
   it('builds a valid, unit-normalised config from defaults alone', () => {
     const config = loadConfig({ env: {} });
-    expect(config.batch).toEqual({ maxSize: 256, maxDelayMs: 5, queueMax: 8192 });
+    expect(config.batch).toEqual({ maxSize: 256, maxDelayMs: 1, queueMax: 8192 });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.ssl).toBe(false);
     expect(config.kafka.sasl).toBeUndefined();
