@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trees", type=int, default=None, help="maximum trees per model (default from config)")
     ap.add_argument("--models-dir", type=Path, default=REPO / "models")
     ap.add_argument("--check", action="store_true", help="train in the work folder and compare model hashes with the committed bundle")
+    ap.add_argument("--bundle-only", action="store_true", help="write only the bundle (not the parity fixture or the sample), e.g. for a candidate version")
     args = ap.parse_args(argv)
 
     cfg = TrainingConfig()
@@ -227,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         bundle_dir, args.bundle, args.version, onnx_models, trained, names, feature_hash, summary.get("featureSpecVersion", 1),
         training, metrics, self_check, created, card,
     )
+    if args.bundle_only:
+        log(f"bundle {bundle_dir.relative_to(REPO)} written in {time.time() - started:.0f} s")
+        return 0
     fixtures = REPO / "test" / "fixtures" / "parity"
     fixtures.mkdir(parents=True, exist_ok=True)
     parity = export.rows_file([str(i) for i in ids[parity_idx]], x[parity_idx], expected(parity_idx), feature_hash, 1e-5)
