@@ -3,6 +3,10 @@ import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
 import { findScorerError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafka, ensureTopics } from '../kafka/index.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BundleManifest } from '../inference/index.js';
+import { listBundles, promote, resolveModelRef } from '../registry/index.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
 import { startService } from './service.js';
 import { readPackageVersion } from './version.js';
@@ -76,6 +80,42 @@ export async function main(argv: readonly string[]): Promise<number> {
   serveCommand('run', 'Run the Kafka worker and the HTTP sidecar (the main job)', true);
   serveCommand('serve', 'Run only the HTTP sidecar (synchronous /predict fallback, health, metrics)', false);
 
+  const models = program.command('models').description('Manage the model registry (MODEL_DIR)');
+  const modelDir = (): string => loadConfig({ env: process.env, file: program.opts<{ config?: string }>().config }).model.dir;
+  models
+    .command('list')
+    .description('Bundles, their versions and aliases')
+    .action(async () => {
+      for (const b of await listBundles(modelDir())) {
+        const aliases = Object.entries(b.aliases).map(([a, v]) => `${a} -> ${v}`);
+        process.stdout.write(`${b.bundle}\n  versions: ${b.versions.join(', ') || '(none)'}\n  aliases:  ${aliases.join(', ') || '(none)'}\n`);
+      }
+    });
+  models
+    .command('show <ref>')
+    .description('One bundle version (<bundle>@<version|alias>): manifest summary and test-period metrics')
+    .action(async (ref: string) => {
+      const resolved = await resolveModelRef(modelDir(), ref);
+      const manifest = JSON.parse(await readFile(join(resolved.dir, 'manifest.json'), 'utf8')) as BundleManifest;
+      const metrics = JSON.parse(await readFile(join(resolved.dir, manifest.metrics ?? 'metrics.json'), 'utf8').catch(() => '{}')) as unknown;
+      const { features, models: files, training, ...rest } = manifest;
+      process.stdout.write(
+        `${JSON.stringify(
+          { ...rest, alias: resolved.alias, dir: resolved.dir, features: { specVersion: features.specVersion, hash: features.hash, count: features.count }, models: files, training: { rows: training.rows, periods: training.periods }, metrics },
+          null,
+          2,
+        )}\n`,
+      );
+    });
+  models
+    .command('promote <bundle> <version>')
+    .description('Point an alias at a version (atomic on disk: write, then rename)')
+    .requiredOption('--alias <alias>', 'e.g. production or staging')
+    .action(async (bundle: string, version: string, opts: { alias: string }) => {
+      const { previous } = await promote(modelDir(), bundle, version, opts.alias);
+      process.stdout.write(`${bundle}@${opts.alias}: ${previous ?? '(unset)'} -> ${version}\n`);
+    });
+
   program
     .command('features')
     .description('Write the feature matrix of a file of opportunities (JSONL or Avro) as CSV; invalid rows go to a reject file')
@@ -108,6 +148,14 @@ export async function main(argv: readonly string[]): Promise<number> {
  * non-zero without waiting. A second signal forces the exit at once.
  */
 async function untilShutdown(service: Awaited<ReturnType<typeof startService>>, graceMs: number, logger: Logger): Promise<number> {
+  // SIGHUP reloads the models (as POST /models/reload does); a failure keeps the serving bundles.
+  const onHangup = (): void => {
+    service.reload().then(
+      (report) => logger.info(report, 'SIGHUP: models reloaded'),
+      (err: unknown) => logger.error({ err }, 'SIGHUP: model reload failed; the serving bundles stay'),
+    );
+  };
+  process.on('SIGHUP', onHangup);
   const reason = await new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -115,6 +163,7 @@ async function untilShutdown(service: Awaited<ReturnType<typeof startService>>, 
       if (state === 'failed') resolve(`worker failed: ${why ?? 'unknown'}`);
     });
   });
+  process.off('SIGHUP', onHangup);
   logger.info({ reason, graceMs }, 'shutting down');
   const failedBefore = service.worker?.lifecycle.is('failed') ?? false;
   const forced = setTimeout(() => {

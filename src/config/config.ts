@@ -43,7 +43,16 @@ export interface AppConfig {
   };
   readonly batch: { readonly maxSize: number; readonly maxDelayMs: number; readonly queueMax: number };
   readonly staleness: { readonly maxEventAgeMs: number; readonly policy: RawConfig['STALE_POLICY'] };
-  readonly model: { readonly dir: string; readonly ref: string };
+  readonly model: {
+    readonly dir: string;
+    readonly ref: string;
+    readonly abSplit: { readonly ref: string; readonly percent: number } | undefined;
+    readonly shadow: string | undefined;
+    readonly shadowTopic: string;
+    readonly shadowDecisionThreshold: number;
+    readonly pollIntervalMs: number;
+  };
+  readonly adminToken: string | undefined;
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -197,7 +206,16 @@ function normalise(raw: RawConfig): AppConfig {
     codec: { input: raw.INPUT_CODEC, output: raw.OUTPUT_CODEC, schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL },
     batch: { maxSize: raw.BATCH_MAX_SIZE, maxDelayMs: raw.BATCH_MAX_DELAY_MS, queueMax: raw.BATCH_QUEUE_MAX },
     staleness: { maxEventAgeMs: raw.MAX_EVENT_AGE_MS, policy: raw.STALE_POLICY },
-    model: { dir: raw.MODEL_DIR, ref: raw.MODEL_REF },
+    model: {
+      dir: raw.MODEL_DIR,
+      ref: raw.MODEL_REF,
+      abSplit: raw.AB_SPLIT,
+      shadow: raw.SHADOW_MODEL,
+      shadowTopic: raw.SHADOW_TOPIC,
+      shadowDecisionThreshold: raw.SHADOW_DECISION_THRESHOLD,
+      pollIntervalMs: raw.MODEL_POLL_INTERVAL_MS,
+    },
+    adminToken: raw.ADMIN_TOKEN,
     http: {
       host: raw.HTTP_HOST,
       port: raw.HTTP_PORT,
@@ -236,7 +254,7 @@ function suggest(name: string): string | undefined {
 /** Secrets replaced, for printing. */
 export function redactedConfig(config: AppConfig): unknown {
   return JSON.parse(
-    JSON.stringify(config, (k, v: unknown) => (k === 'password' && typeof v === 'string' ? '[redacted]' : v)),
+    JSON.stringify(config, (k, v: unknown) => ((k === 'password' || k === 'adminToken') && typeof v === 'string' ? '[redacted]' : v)),
   ) as unknown;
 }
 

@@ -255,6 +255,46 @@ export const configKeys = {
     doc: 'Model bundle that serves: <bundle>@<version|alias>.',
     allowed: '<bundle>@<version|alias>',
   }),
+  AB_SPLIT: key({
+    schema: optional(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?:(100|[0-9]{1,2})(\.[0-9]+)?$/, 'must look like bundle@version:percent')
+        .transform((v) => ({ ref: v.slice(0, v.lastIndexOf(':')), percent: Number(v.slice(v.lastIndexOf(':') + 1)) }))
+        .refine((v) => v.percent <= 100, 'percent must be 0–100'),
+    ),
+    doc: 'A/B split: <modelRef>:<percent> sends that share of events (sticky by opportunity id) to a second bundle.',
+    allowed: '<bundle>@<version|alias>:<0–100>',
+  }),
+  SHADOW_MODEL: key({
+    schema: optional(z.string().regex(/^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?$/, 'must look like bundle@version or bundle@alias')),
+    doc: 'A bundle that also scores every event; its results go only to SHADOW_TOPIC, never to the output or HTTP.',
+    allowed: '<bundle>@<version|alias>',
+  }),
+  SHADOW_TOPIC: key({
+    schema: topicName,
+    default: 'opportunities.shadow',
+    doc: 'Topic for the shadow bundle\'s results (worker only).',
+    allowed: 'a topic name',
+  }),
+  SHADOW_DECISION_THRESHOLD: key({
+    schema: z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'must be a number').transform(Number),
+    default: '0',
+    doc: 'Composite score at which an opportunity counts as "take it"; the share of events where primary and shadow decide differently is a metric.',
+    allowed: 'a number (percent)',
+  }),
+  MODEL_POLL_INTERVAL_MS: key({
+    schema: int(0, 86_400_000),
+    default: '0',
+    doc: 'Reload when the registry resolves MODEL_REF, AB_SPLIT or SHADOW_MODEL differently (e.g. after `models promote`); 0 turns polling off.',
+    allowed: 'integer milliseconds ≥ 0',
+  }),
+  ADMIN_TOKEN: key({
+    schema: optional(z.string().min(16, 'must be at least 16 characters')),
+    doc: 'Bearer token of the admin endpoints (POST /models/reload); unset disables them. Secret: never logged.',
+    allowed: 'a string of 16+ characters',
+    secret: true,
+  }),
   HTTP_HOST: key({
     schema: nonEmpty,
     default: '0.0.0.0',

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -9,7 +9,16 @@ import type { ModelBundle, ScoreOutcome, ScoringEngine } from '../inference/inde
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseJsonBody } from './json-body.js';
-import { errorResponses, errorSchema, modelDetailSchema, modelSummarySchema, opportunityRequestSchema, predictionSchema } from './schemas.js';
+import {
+  errorResponses,
+  errorSchema,
+  modelDetailSchema,
+  modelSummarySchema,
+  modelsResponseSchema,
+  opportunityRequestSchema,
+  predictionSchema,
+  reloadResponseSchema,
+} from './schemas.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -19,6 +28,9 @@ export interface Readiness {
 export interface LoadedModel {
   readonly bundle: ModelBundle;
   readonly alias: string | undefined;
+  readonly role: 'primary' | 'canary' | 'shadow';
+  /** Share of events this bundle answers, in percent (shadow: 0). */
+  readonly sharePercent: number;
   /** Test-period metrics from the bundle's model card (metrics.json). */
   readonly metrics: unknown;
 }
@@ -37,6 +49,11 @@ export interface HttpAppOptions {
   /** The engine serving /predict; undefined while no model is loaded (503). */
   readonly engine: () => ScoringEngine | undefined;
   readonly models: () => readonly LoadedModel[];
+  /** Aliases of the registry (bundle → alias → version). */
+  readonly aliases?: () => Promise<Readonly<Record<string, Readonly<Record<string, string>>>>>;
+  /** Admin: reloads the models; with `adminToken` unset the route does not exist. */
+  readonly reload?: () => Promise<{ result: 'swapped' | 'unchanged'; serving: string[]; previous?: string[] }>;
+  readonly adminToken?: string | undefined;
   /** Readiness: a bundle is loaded and, when the worker runs here, it has joined its group. */
   readonly readiness: () => Readiness;
   /** True once draining: /predict answers 503. */
@@ -123,7 +140,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  for (const schema of [opportunityRequestSchema, predictionSchema, errorSchema, modelSummarySchema, modelDetailSchema]) app.addSchema(schema);
+  for (const schema of [opportunityRequestSchema, predictionSchema, errorSchema, modelSummarySchema, modelsResponseSchema, reloadResponseSchema, modelDetailSchema]) {
+    app.addSchema(schema);
+  }
   void app.register(swaggerUi, { routePrefix: '/docs' });
   void app.register((routes, _opts, done) => {
     registerRoutes(routes, options, startedAt);
@@ -196,15 +215,52 @@ function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt
     },
   );
 
-  app.get('/models', { schema: { tags: ['models'], summary: 'Loaded model bundles', response: { 200: { type: 'array', items: { $ref: 'ModelSummary#' } } } } }, () =>
-    options.models().map(summary),
-  );
+  app.get('/models', { schema: { tags: ['models'], summary: 'Which bundles serve which share, the aliases, the shadow', response: { 200: { $ref: 'ModelsResponse#' } } } }, async () => {
+    const models = options.models();
+    const shadow = models.find((m) => m.role === 'shadow');
+    return {
+      models: models.map(summary),
+      aliases: (await options.aliases?.()) ?? {},
+      shadow: shadow === undefined ? { enabled: false } : { enabled: true, model: `${shadow.bundle.name}@${shadow.bundle.version}` },
+    };
+  });
+
+  const token = options.adminToken;
+  const reload = options.reload;
+  if (token !== undefined && reload !== undefined) {
+    const expected = createHash('sha256').update(token).digest();
+    app.post(
+      '/models/reload',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Load the bundles the registry names now, check them, and swap them in atomically (Authorization: Bearer ADMIN_TOKEN)',
+          response: { 200: { $ref: 'ReloadResponse#' }, 401: { $ref: 'ErrorResponse#' }, 409: { $ref: 'ErrorResponse#' } },
+        },
+      },
+      async (request, reply) => {
+        const header = request.headers.authorization ?? '';
+        const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+        // Constant time: compare fixed-length digests, never the strings themselves.
+        if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+          void reply.header('www-authenticate', 'Bearer');
+          throw new HttpProblem(401, [{ loc: ['header', 'authorization'], msg: 'a valid bearer token is required', type: 'unauthorized' }]);
+        }
+        try {
+          return await reload();
+        } catch (err) {
+          const e = findScorerError(err);
+          throw new HttpProblem(409, [{ loc: [], msg: `reload failed; the serving bundles stay: ${e?.message ?? String(err)}`, type: e?.code ?? 'MODEL_LOAD_FAILED' }]);
+        }
+      },
+    );
+  }
 
   app.get<{ Params: { name: string } }>(
     '/models/:name',
     { schema: { tags: ['models'], summary: 'One loaded bundle: version, features, model-card metrics', response: { 200: { $ref: 'ModelDetail#' }, 404: { $ref: 'ErrorResponse#' } } } },
     (request) => {
-      const model = options.models().find((m) => m.bundle.name === request.params.name);
+      const model = options.models().find((m) => m.bundle.name === request.params.name && m.role === 'primary') ?? options.models().find((m) => m.bundle.name === request.params.name);
       if (model === undefined) throw new HttpProblem(404, [{ loc: ['path', 'name'], msg: `no loaded bundle named ${request.params.name}`, type: 'not_found' }]);
       return { ...summary(model), feature_names: model.bundle.manifest.features.names, metrics: model.metrics ?? {} };
     },
@@ -224,6 +280,8 @@ function summary(m: LoadedModel): Record<string, unknown> {
     name: manifest.bundle,
     version: manifest.version,
     ...(m.alias === undefined ? {} : { alias: m.alias }),
+    role: m.role,
+    share_percent: m.sharePercent,
     created_at: manifest.createdAt,
     feature_hash: manifest.features.hash,
     feature_count: manifest.features.count,

@@ -99,10 +99,34 @@ export const modelSummarySchema = {
     name: { type: 'string' },
     version: { type: 'string' },
     alias: { type: 'string' },
+    role: { type: 'string', enum: ['primary', 'canary', 'shadow'] },
+    share_percent: { type: 'number', description: 'Share of events this bundle answers (shadow: 0, it only observes)' },
     created_at: { type: 'string' },
     feature_hash: { type: 'string' },
     feature_count: { type: 'integer' },
     trees: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+} as const;
+
+export const modelsResponseSchema = {
+  $id: 'ModelsResponse',
+  type: 'object',
+  required: ['models', 'aliases', 'shadow'],
+  properties: {
+    models: { type: 'array', items: { $ref: 'ModelSummary#' } },
+    aliases: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
+    shadow: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' }, model: { type: 'string' } } },
+  },
+} as const;
+
+export const reloadResponseSchema = {
+  $id: 'ReloadResponse',
+  type: 'object',
+  required: ['result', 'serving'],
+  properties: {
+    result: { type: 'string', enum: ['swapped', 'unchanged'] },
+    serving: { type: 'array', items: { type: 'string' }, description: '<bundle>@<version> per role' },
+    previous: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

@@ -9,34 +9,74 @@ export interface ModelStamp {
   readonly version: string;
 }
 
-/** The scores of one opportunity and the bundle that produced all four numbers, or why it could not be scored. */
-export type ScoreOutcome =
-  | { readonly ok: true; readonly scores: Scores; readonly compositeScore: number; readonly model: ModelStamp }
-  | { readonly ok: false; readonly error: ScorerError };
-
-export interface EngineObserver extends MicroBatcherObserver {
-  onPredictions?(model: ModelStamp, profit: Float32Array, success: Float32Array, duration: Float32Array, rows: number): void;
+/** The scores one bundle gave one opportunity. */
+export interface BundleScore {
+  readonly scores: Scores;
+  readonly compositeScore: number;
+  readonly model: ModelStamp;
 }
 
 /**
- * features → three models → composite, for every caller through one shared micro-batcher. The bundle is read
- * once per batch, so a batch in flight finishes on the bundle it started with.
+ * The scores of one opportunity and the bundle that produced all four numbers (with the shadow bundle's, when one
+ * runs), or why it could not be scored.
+ */
+export type ScoreOutcome =
+  | (BundleScore & { readonly ok: true; readonly shadow?: BundleScore | undefined })
+  | { readonly ok: false; readonly error: ScorerError };
+
+/** Which bundles serve: a primary, optionally a canary taking a sticky share, optionally a shadow scoring everything. */
+export interface Routing {
+  readonly primary: ModelBundle;
+  readonly canary?: { readonly bundle: ModelBundle; readonly percent: number } | undefined;
+  readonly shadow?: ModelBundle | undefined;
+}
+
+export interface EngineObserver extends MicroBatcherObserver {
+  onPredictions?(model: ModelStamp, profit: Float32Array, success: Float32Array, duration: Float32Array, rows: number): void;
+  onShadow?(primary: BundleScore, shadow: BundleScore): void;
+}
+
+/** Sticky A/B assignment: FNV-1a of the opportunity id (or of its identity when it has none), in 10,000 buckets. */
+export function abBucket(op: Opportunity): number {
+  const key = op.id ?? `${op.symbol}|${op.longExchange}|${op.shortExchange}|${op.detectedAt}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % 10_000;
+}
+
+/**
+ * features → bundle(s) → composite, for every caller through one shared micro-batcher. The routing is read once
+ * per batch, so a batch in flight finishes on the bundles it started with and a reload never mixes versions.
  */
 export class ScoringEngine {
-  #bundle: ModelBundle;
+  #routing: Routing;
   readonly #batcher: MicroBatcher<Opportunity, ScoreOutcome>;
   readonly #rows: Float32Array;
+  readonly #subset: Float32Array;
   readonly #observer: EngineObserver;
+  #inFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(bundle: ModelBundle, batch: MicroBatcherOptions, observer: EngineObserver = {}) {
-    this.#bundle = bundle;
+  constructor(routing: Routing | ModelBundle, batch: MicroBatcherOptions, observer: EngineObserver = {}) {
+    this.#routing = 'primary' in routing ? routing : { primary: routing };
     this.#observer = observer;
     this.#rows = new Float32Array(batch.maxSize * FEATURE_COUNT);
-    this.#batcher = new MicroBatcher(batch, (items) => this.#scoreBatch(items), observer);
+    this.#subset = new Float32Array(batch.maxSize * FEATURE_COUNT);
+    this.#batcher = new MicroBatcher(batch, (items) => {
+      const run = this.#scoreBatch(items);
+      this.#inFlight = run.catch(() => undefined);
+      return run;
+    }, observer);
   }
 
   get bundle(): ModelBundle {
-    return this.#bundle;
+    return this.#routing.primary;
+  }
+
+  get routing(): Routing {
+    return this.#routing;
   }
 
   get queued(): number {
@@ -58,63 +98,103 @@ export class ScoringEngine {
     this.#batcher.flush();
   }
 
-  /** Runs what is queued and stops accepting work. The bundle is left open (its owner closes it). */
+  /** Runs what is queued and stops accepting work. Bundles are left open (their owner closes them). */
   async close(): Promise<void> {
     await this.#batcher.close();
   }
 
-  /** Swaps the serving bundle; batches already dispatched finish on the old one. Returns the old bundle. */
-  swap(bundle: ModelBundle): ModelBundle {
-    const old = this.#bundle;
-    this.#bundle = bundle;
-    return old;
+  /**
+   * Swaps the routing atomically: batches dispatched from now on use `next`. Resolves with the previous routing once
+   * the batch that was running (if any) has finished, so its bundles can be closed safely.
+   */
+  async setRouting(next: Routing): Promise<Routing> {
+    const previous = this.#routing;
+    this.#routing = next;
+    await this.#inFlight;
+    return previous;
   }
 
   async #scoreBatch(items: readonly Opportunity[]): Promise<ScoreOutcome[]> {
-    const bundle = this.#bundle;
+    const routing = this.#routing;
     const n = items.length;
     for (let i = 0; i < n; i++) writeFeatures(items[i] as Opportunity, this.#rows, i * FEATURE_COUNT);
+    const results = new Array<BundleScore | ScorerError>(n);
+    const canary = routing.canary;
+    if (canary === undefined || canary.percent <= 0) {
+      await this.#predictInto(routing.primary, this.#rows, range(n), results);
+    } else {
+      const threshold = canary.percent * 100;
+      const toCanary: number[] = [];
+      const toPrimary: number[] = [];
+      for (let i = 0; i < n; i++) (abBucket(items[i] as Opportunity) < threshold ? toCanary : toPrimary).push(i);
+      await this.#predictSubset(routing.primary, toPrimary, results);
+      await this.#predictSubset(canary.bundle, toCanary, results);
+    }
+    let shadows: Array<BundleScore | ScorerError> | undefined;
+    if (routing.shadow !== undefined) {
+      shadows = new Array<BundleScore | ScorerError>(n);
+      await this.#predictInto(routing.shadow, this.#rows, range(n), shadows);
+    }
+    return results.map((r, i): ScoreOutcome => {
+      if (r instanceof ScorerError) return { ok: false, error: r };
+      const shadow = shadows?.[i];
+      if (shadow === undefined || shadow instanceof ScorerError) return { ok: true, ...r };
+      this.#observer.onShadow?.(r, shadow);
+      return { ok: true, ...r, shadow };
+    });
+  }
+
+  /** Gathers the rows of `indices` into a contiguous buffer and predicts them. */
+  async #predictSubset(bundle: ModelBundle, indices: readonly number[], out: Array<BundleScore | ScorerError>): Promise<void> {
+    if (indices.length === 0) return;
+    indices.forEach((row, k) => this.#subset.set(this.#rows.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
+    await this.#predictInto(bundle, this.#subset, indices, out);
+  }
+
+  /** Predicts `indices.length` rows at the start of `rows`, writing each result at its index; isolates failing rows. */
+  async #predictInto(bundle: ModelBundle, rows: Float32Array, indices: readonly number[], out: Array<BundleScore | ScorerError>): Promise<void> {
+    const n = indices.length;
     try {
-      return await this.#predict(bundle, n);
+      const scored = await this.#predict(bundle, rows, n);
+      indices.forEach((index, k) => (out[index] = scored[k] as BundleScore | ScorerError));
     } catch (err) {
-      if (n === 1) return [{ ok: false, error: asInferenceError(err) }];
+      if (n === 1) {
+        out[indices[0] as number] = asInferenceError(err);
+        return;
+      }
       // Isolate the row(s) that fail instead of failing every caller's events in this batch.
-      const outcomes: ScoreOutcome[] = [];
-      const copy = this.#rows.slice(0, n * FEATURE_COUNT);
-      for (let i = 0; i < n; i++) {
-        this.#rows.set(copy.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT), 0);
+      const copy = rows.slice(0, n * FEATURE_COUNT);
+      for (let k = 0; k < n; k++) {
         try {
-          outcomes.push(...(await this.#predict(bundle, 1)));
+          const [one] = await this.#predict(bundle, copy.subarray(k * FEATURE_COUNT), 1);
+          out[indices[k] as number] = one as BundleScore | ScorerError;
         } catch (rowErr) {
-          outcomes.push({ ok: false, error: asInferenceError(rowErr) });
+          out[indices[k] as number] = asInferenceError(rowErr);
         }
       }
-      return outcomes;
     }
   }
 
-  async #predict(bundle: ModelBundle, n: number): Promise<ScoreOutcome[]> {
-    const p = await bundle.predict(this.#rows, n);
+  async #predict(bundle: ModelBundle, rows: Float32Array, n: number): Promise<Array<BundleScore | ScorerError>> {
+    const p = await bundle.predict(rows, n);
     const model = { bundle: bundle.name, version: bundle.version };
     this.#observer.onPredictions?.(model, p.profit, p.success, p.duration, n);
-    const out: ScoreOutcome[] = new Array<ScoreOutcome>(n);
+    const out = new Array<BundleScore | ScorerError>(n);
     for (let i = 0; i < n; i++) {
       const profit = p.profit[i] ?? Number.NaN;
       const success = p.success[i] ?? Number.NaN;
       const duration = p.duration[i] ?? Number.NaN;
-      if (!Number.isFinite(profit) || !Number.isFinite(success) || !Number.isFinite(duration)) {
-        out[i] = { ok: false, error: new ScorerError('INFERENCE_FAILED', 'the models returned a non-finite score') };
-        continue;
-      }
-      out[i] = {
-        ok: true,
-        scores: { predictedProfitPercent: profit, successProbability: success, predictedDurationHours: duration },
-        compositeScore: success * profit,
-        model,
-      };
+      out[i] =
+        Number.isFinite(profit) && Number.isFinite(success) && Number.isFinite(duration)
+          ? { scores: { predictedProfitPercent: profit, successProbability: success, predictedDurationHours: duration }, compositeScore: success * profit, model }
+          : new ScorerError('INFERENCE_FAILED', 'the models returned a non-finite score');
     }
     return out;
   }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 function asInferenceError(err: unknown): ScorerError {

@@ -9,4 +9,4 @@ export {
   type SessionSettings,
 } from './bundle.js';
 export { MODEL_NAMES, type BundleManifest, type ModelName, type RowsFile, bundleManifestSchema, decodeFloat32 } from './manifest.js';
-export { ScoringEngine, type EngineObserver, type ModelStamp, type ScoreOutcome } from './engine.js';
+export { ScoringEngine, abBucket, type BundleScore, type EngineObserver, type ModelStamp, type Routing, type ScoreOutcome } from './engine.js';

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   readonly inputTopics: readonly string[];
   readonly outputTopic: string;
   readonly deadLetterTopic: string;
+  /** Where shadow results go (required when a shadow bundle runs). */
+  readonly shadowTopic?: string | undefined;
   readonly delivery: Delivery;
   /** Records handed to the processor at a time (each chunk is published, then its offsets resolved). */
   readonly chunkSize: number;
@@ -143,7 +145,8 @@ export class KafkaWorker {
     const admin = this.#options.kafka.admin();
     await admin.connect();
     try {
-      await requireTopics(admin, [...this.#options.inputTopics, this.#options.outputTopic, this.#options.deadLetterTopic]);
+      const shadow = this.#options.shadowTopic === undefined ? [] : [this.#options.shadowTopic];
+      await requireTopics(admin, [...this.#options.inputTopics, this.#options.outputTopic, this.#options.deadLetterTopic, ...shadow]);
     } finally {
       await admin.disconnect();
     }
@@ -233,6 +236,9 @@ export class KafkaWorker {
     const topicMessages: TopicMessages[] = [];
     if (processed.outputs.length > 0) topicMessages.push({ topic: this.#options.outputTopic, messages: processed.outputs.map(toMessage) });
     if (processed.deadLetters.length > 0) topicMessages.push({ topic: this.#options.deadLetterTopic, messages: processed.deadLetters.map(toMessage) });
+    if (processed.shadowOutputs.length > 0 && this.#options.shadowTopic !== undefined) {
+      topicMessages.push({ topic: this.#options.shadowTopic, messages: processed.shadowOutputs.map(toMessage) });
+    }
     const end = this.#options.metrics?.stageDuration.startTimer({ stage: 'produce' });
     try {
       if (this.#sendQueue !== undefined) {

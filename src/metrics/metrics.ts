@@ -26,7 +26,11 @@ export interface Metrics {
   readonly inFlight: Gauge;
   readonly produceErrors: Counter<'topic'>;
   readonly produceRetries: Counter;
-  readonly modelInfo: Gauge<'bundle' | 'version'>;
+  readonly modelInfo: Gauge<'bundle' | 'version' | 'role' | 'alias'>;
+  readonly modelReloads: Counter<'result'>;
+  readonly shadowEvents: Counter;
+  readonly shadowAbsDelta: Counter<'output'>;
+  readonly shadowDecisionDisagreements: Counter;
   readonly predictions: Histogram<'output'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method'>;
@@ -48,7 +52,11 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     inFlight: new Gauge({ name: `${PREFIX}in_flight_events`, help: 'Events read from Kafka and not yet committed.', registers }),
     produceErrors: new Counter({ name: `${PREFIX}produce_errors_total`, help: 'Failed writes to Kafka (each is retried).', labelNames: ['topic'], registers }),
     produceRetries: new Counter({ name: `${PREFIX}produce_retries_total`, help: 'Retries of failed writes to Kafka.', registers }),
-    modelInfo: new Gauge({ name: `${PREFIX}model_info`, help: 'The model bundle serving (value 1).', labelNames: ['bundle', 'version'], registers }),
+    modelInfo: new Gauge({ name: `${PREFIX}model_info`, help: 'Bundles loaded (value 1; for canary, the share in percent), by role: primary, canary or shadow.', labelNames: ['bundle', 'version', 'role', 'alias'], registers }),
+    modelReloads: new Counter({ name: `${PREFIX}model_reloads_total`, help: 'Model reloads by result: success, failure (the old bundles keep serving) or unchanged.', labelNames: ['result'], registers }),
+    shadowEvents: new Counter({ name: `${PREFIX}shadow_events_total`, help: 'Events scored by both the serving and the shadow bundle.', registers }),
+    shadowAbsDelta: new Counter({ name: `${PREFIX}shadow_abs_delta_total`, help: 'Sum of |shadow - serving| per output; divide by shadow_events_total for the mean.', labelNames: ['output'], registers }),
+    shadowDecisionDisagreements: new Counter({ name: `${PREFIX}shadow_decision_disagreements_total`, help: 'Events where serving and shadow fall on different sides of SHADOW_DECISION_THRESHOLD (composite).', registers }),
     predictions: new Histogram({
       name: `${PREFIX}prediction_value`,
       help: 'Distribution of each model output (profit %, success probability, duration hours), for drift dashboards.',

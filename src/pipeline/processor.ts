@@ -23,6 +23,8 @@ export interface ProcessorOptions {
 /** What a chunk of records turned into: outputs in input order, dead letters, and how many were dropped. */
 export interface ProcessedChunk {
   readonly outputs: OutRecord[];
+  /** Results of the shadow bundle (when one runs), for the shadow topic only. */
+  readonly shadowOutputs: OutRecord[];
   readonly deadLetters: OutRecord[];
   readonly dropped: number;
   /** detectedAt and record timestamps of the scored events (for event-age metrics at publish time). */
@@ -93,6 +95,7 @@ export async function processRecords(records: readonly SourceRecord[], options: 
   endInference?.();
 
   const outputs: OutRecord[] = [];
+  const shadowOutputs: OutRecord[] = [];
   const scoredTimes: Array<{ detectedAt: number; recordTime: number }> = [];
   const scoredAt = now();
   time('encode', () => {
@@ -124,9 +127,25 @@ export async function processRecords(records: readonly SourceRecord[], options: 
         },
       });
       scoredTimes.push({ detectedAt: opportunity.detectedAt, recordTime: Number(record.timestamp) });
+      if (outcome.shadow !== undefined) {
+        try {
+          const shadow = scoredOpportunity(opportunity, outcome.shadow.scores, outcome.shadow.model, scoredAt, source);
+          shadowOutputs.push({
+            key: record.key ?? opportunity.id,
+            value: options.encoder.encode(shadow),
+            headers: {
+              [HEADER.contentType]: options.encoder.contentType,
+              [HEADER.modelBundle]: outcome.shadow.model.bundle,
+              [HEADER.modelVersion]: outcome.shadow.model.version,
+            },
+          });
+        } catch {
+          // A shadow result that cannot be encoded is not worth failing the real one for.
+        }
+      }
     });
   });
-  return { outputs, deadLetters, dropped, scoredTimes };
+  return { outputs, shadowOutputs, deadLetters, dropped, scoredTimes };
 }
 
 /** The dead-letter record: original key, value and headers, plus the reason and where the event came from. */

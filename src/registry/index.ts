@@ -1,1 +1,11 @@
-export { type RegistryFile, type ResolvedModel, parseModelRef, readRegistry, resolveModelRef } from './registry.js';
+export {
+  type BundleListing,
+  type RegistryFile,
+  type ResolvedModel,
+  listBundles,
+  parseModelRef,
+  promote,
+  readRegistry,
+  resolveModelRef,
+} from './registry.js';
+export { type ManagerObserver, ModelManager, type ModelRefs, type ReloadReport, type ResolvedRouting, loadReadyBundle, resolveRouting } from './manager.js';

@@ -30,7 +30,7 @@ export async function testHttp(limits: Partial<HttpLimits> = {}, batch = { maxSi
     metrics,
     version: 'test',
     engine: () => engine,
-    models: () => [{ bundle, alias: 'production', metrics: { success: { model: { roc_auc: 0.7 } } } }],
+    models: () => [{ bundle, alias: 'production', role: 'primary', sharePercent: 100, metrics: { success: { model: { roc_auc: 0.7 } } } }],
     readiness: () => ({ ready: !draining, reasons: draining ? ['draining'] : [] }),
     draining: () => draining,
     limits: { bodyLimitBytes: 1 << 20, jsonMaxDepth: 32, batchMaxItems: 100, corsOrigins: undefined, ...limits },

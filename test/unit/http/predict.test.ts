@@ -133,8 +133,8 @@ describe('health, models and the OpenAPI document', () => {
   it('serves /health and /models', async () => {
     const { app } = await testHttp();
     expect((await app.inject({ url: '/health' })).json()).toMatchObject({ status: 'healthy', service: 'opportunity-scorer', version: 'test', models_loaded: 1 });
-    const models = (await app.inject({ url: '/models' })).json<Array<{ name: string; alias: string }>>();
-    expect(models).toMatchObject([{ name: 'opportunity-scorer', version: '1.0.0', alias: 'production', feature_count: 57 }]);
+    const models = (await app.inject({ url: '/models' })).json<{ models: unknown[]; shadow: unknown }>();
+    expect(models).toMatchObject({ models: [{ name: 'opportunity-scorer', version: '1.0.0', alias: 'production', role: 'primary', share_percent: 100, feature_count: 57 }], shadow: { enabled: false } });
     const one = (await app.inject({ url: '/models/opportunity-scorer' })).json<{ feature_names: string[]; metrics: unknown }>();
     expect(one.feature_names).toHaveLength(57);
     expect(one.metrics).toEqual({ success: { model: { roc_auc: 0.7 } } });

@@ -1,0 +1,188 @@
+import { ScorerError, findScorerError } from '../errors.js';
+import { FEATURE_COUNT } from '../features/index.js';
+import { ModelBundle, type Routing, type ScoringEngine } from '../inference/index.js';
+import type { Logger } from '../logging/index.js';
+import { type ResolvedModel, resolveModelRef } from './registry.js';
+
+export interface ModelRefs {
+  readonly primary: string;
+  readonly canary?: { readonly ref: string; readonly percent: number } | undefined;
+  readonly shadow?: string | undefined;
+}
+
+export interface ResolvedRouting {
+  readonly primary: ResolvedModel;
+  readonly canary?: { readonly model: ResolvedModel; readonly percent: number } | undefined;
+  readonly shadow?: ResolvedModel | undefined;
+}
+
+export type ReloadReport =
+  | { readonly result: 'swapped'; readonly routing: ResolvedRouting; readonly previous: ResolvedRouting }
+  | { readonly result: 'unchanged'; readonly routing: ResolvedRouting };
+
+export interface ManagerObserver {
+  onReload?(result: 'success' | 'failure' | 'unchanged'): void;
+  onRouting?(routing: ResolvedRouting): void;
+}
+
+/** Resolves every ref of the routing against the registry (aliases may have moved since the last time). */
+export async function resolveRouting(modelDir: string, refs: ModelRefs): Promise<ResolvedRouting> {
+  return {
+    primary: await resolveModelRef(modelDir, refs.primary),
+    canary: refs.canary === undefined ? undefined : { model: await resolveModelRef(modelDir, refs.canary.ref), percent: refs.canary.percent },
+    shadow: refs.shadow === undefined ? undefined : await resolveModelRef(modelDir, refs.shadow),
+  };
+}
+
+/**
+ * Loads a bundle ready to serve: manifest and feature hash checked, file hashes verified, warmed up, and
+ * self-checked against the rows it ships with. Any failure closes it and rejects.
+ */
+export async function loadReadyBundle(dir: string): Promise<ModelBundle> {
+  const bundle = await ModelBundle.load(dir);
+  try {
+    await bundle.predict(new Float32Array(FEATURE_COUNT * 8), 8); // first runs allocate; keep that off the hot path
+    await bundle.selfCheck();
+    return bundle;
+  } catch (err) {
+    await bundle.close();
+    throw err;
+  }
+}
+
+const dirsOf = (r: ResolvedRouting): string[] => [r.primary.dir, r.canary?.model.dir, r.shadow?.dir].filter((d): d is string => d !== undefined);
+const sameRouting = (a: ResolvedRouting, b: ResolvedRouting): boolean =>
+  a.primary.dir === b.primary.dir && a.canary?.model.dir === b.canary?.model.dir && a.canary?.percent === b.canary?.percent && a.shadow?.dir === b.shadow?.dir;
+
+/**
+ * Owns which bundles serve. `reload()` re-resolves the refs (an alias may point elsewhere now), loads and checks the
+ * new bundles before an atomic swap in the engine, and closes replaced bundles once their last batch is done. A
+ * failed reload leaves the serving bundles untouched and rejects with the reason. Reloads never overlap.
+ */
+export class ModelManager {
+  readonly #engine: ScoringEngine;
+  readonly #modelDir: string;
+  readonly #refs: ModelRefs;
+  readonly #log: Logger;
+  readonly #observer: ManagerObserver;
+  #current: ResolvedRouting;
+  #reloading: Promise<ReloadReport> | undefined;
+  #poll: NodeJS.Timeout | undefined;
+
+  private constructor(engine: ScoringEngine, modelDir: string, refs: ModelRefs, current: ResolvedRouting, log: Logger, observer: ManagerObserver) {
+    this.#engine = engine;
+    this.#modelDir = modelDir;
+    this.#refs = refs;
+    this.#current = current;
+    this.#log = log.child({ component: 'models' });
+    this.#observer = observer;
+    observer.onRouting?.(current);
+  }
+
+  /** Loads the initial routing; the engine is created from it by `createEngine`. */
+  static async start(
+    modelDir: string,
+    refs: ModelRefs,
+    createEngine: (routing: Routing) => ScoringEngine,
+    log: Logger,
+    observer: ManagerObserver = {},
+  ): Promise<ModelManager> {
+    const resolved = await resolveRouting(modelDir, refs);
+    const routing = await loadRouting(resolved);
+    return new ModelManager(createEngine(routing), modelDir, refs, resolved, log, observer);
+  }
+
+  get engine(): ScoringEngine {
+    return this.#engine;
+  }
+
+  get current(): ResolvedRouting {
+    return this.#current;
+  }
+
+  get refs(): ModelRefs {
+    return this.#refs;
+  }
+
+  reload(): Promise<ReloadReport> {
+    this.#reloading ??= this.#reload().finally(() => (this.#reloading = undefined));
+    return this.#reloading;
+  }
+
+  async #reload(): Promise<ReloadReport> {
+    let next: ResolvedRouting;
+    let routing: Routing;
+    try {
+      next = await resolveRouting(this.#modelDir, this.#refs);
+      if (sameRouting(next, this.#current)) {
+        this.#observer.onReload?.('unchanged');
+        return { result: 'unchanged', routing: this.#current };
+      }
+      routing = await loadRouting(next, this.#engine.routing, this.#current);
+    } catch (err) {
+      this.#observer.onReload?.('failure');
+      this.#log.error({ err }, 'model reload failed; the serving bundles stay');
+      throw findScorerError(err) ?? new ScorerError('MODEL_LOAD_FAILED', String(err), { cause: err });
+    }
+    const previousResolved = this.#current;
+    const previous = await this.#engine.setRouting(routing);
+    this.#current = next;
+    this.#observer.onRouting?.(next);
+    this.#observer.onReload?.('success');
+    const kept = new Set(bundlesOf(routing));
+    await Promise.all(bundlesOf(previous).filter((b) => !kept.has(b)).map((b) => b.close()));
+    this.#log.info({ from: dirsOf(previousResolved), to: dirsOf(next) }, 'model bundles swapped');
+    return { result: 'swapped', routing: next, previous: previousResolved };
+  }
+
+  /** Reloads whenever the resolved routing changes (e.g. after `models promote`); 0 turns polling off. */
+  startPolling(intervalMs: number): void {
+    if (intervalMs <= 0 || this.#poll !== undefined) return;
+    this.#poll = setInterval(() => {
+      void resolveRouting(this.#modelDir, this.#refs)
+        .then((r) => (sameRouting(r, this.#current) ? undefined : this.reload()))
+        .catch((err: unknown) => this.#log.warn({ err }, 'registry poll failed'));
+    }, intervalMs);
+    this.#poll.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.#poll !== undefined) clearInterval(this.#poll);
+    await this.#reloading?.catch(() => undefined);
+    await Promise.all(bundlesOf(this.#engine.routing).map((b) => b.close()));
+  }
+}
+
+/** The distinct bundles of a routing. */
+function bundlesOf(r: Routing): ModelBundle[] {
+  return [...new Set([r.primary, r.canary?.bundle, r.shadow].filter((b): b is ModelBundle => b !== undefined))];
+}
+
+/** Opens the bundles of a routing, reusing those already serving from the same folder. */
+async function loadRouting(next: ResolvedRouting, serving?: Routing, servingResolved?: ResolvedRouting): Promise<Routing> {
+  const reusable = new Map<string, ModelBundle>();
+  if (serving !== undefined && servingResolved !== undefined) {
+    reusable.set(servingResolved.primary.dir, serving.primary);
+    if (servingResolved.canary !== undefined && serving.canary !== undefined) reusable.set(servingResolved.canary.model.dir, serving.canary.bundle);
+    if (servingResolved.shadow !== undefined && serving.shadow !== undefined) reusable.set(servingResolved.shadow.dir, serving.shadow);
+  }
+  const opened: ModelBundle[] = [];
+  const open = async (dir: string): Promise<ModelBundle> => {
+    const existing = reusable.get(dir);
+    if (existing !== undefined) return existing;
+    const bundle = await loadReadyBundle(dir);
+    opened.push(bundle);
+    reusable.set(dir, bundle);
+    return bundle;
+  };
+  try {
+    return {
+      primary: await open(next.primary.dir),
+      canary: next.canary === undefined ? undefined : { bundle: await open(next.canary.model.dir), percent: next.canary.percent },
+      shadow: next.shadow === undefined ? undefined : await open(next.shadow.dir),
+    };
+  } catch (err) {
+    await Promise.all(opened.map((b) => b.close()));
+    throw err;
+  }
+}
