@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BundleManifest } from '../inference/index.js';
 import { listBundles, promote, resolveModelRef } from '../registry/index.js';
+import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
 import { startService } from './service.js';
 import { readPackageVersion } from './version.js';
@@ -114,6 +115,34 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (bundle: string, version: string, opts: { alias: string }) => {
       const { previous } = await promote(modelDir(), bundle, version, opts.alias);
       process.stdout.write(`${bundle}@${opts.alias}: ${previous ?? '(unset)'} -> ${version}\n`);
+    });
+
+  program
+    .command('backfill')
+    .description('Score history from a file or a topic time range through a pinned model, into a file or a topic')
+    .option('--input <file>', 'events: .jsonl, .json (array), .csv (event columns) or .avro (object container file)')
+    .addOption(new Option('--input-format <format>', 'override the input format').choices(['jsonl', 'json', 'csv', 'avro']))
+    .option('--topic <name>', 'read a topic instead: records with timestamps in [--from, --to)')
+    .option('--from <time>', 'ISO-8601 or epoch ms (with --topic)')
+    .option('--to <time>', 'ISO-8601 or epoch ms, exclusive (with --topic)')
+    .option('--partitions <list>', 'only these partitions, comma-separated (with --topic)')
+    .option('--output <file>', 'results: .jsonl, .csv or .avro by extension (or --format)')
+    .option('--output-topic <name>', 'write results to a topic instead (key = opportunity id)')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'avro']))
+    .option('--model <ref>', 'the model for the whole run: <bundle>@<version|alias> (default MODEL_REF)')
+    .option('--compare <refs...>', 'score with two models and add a diff report: --compare <refA> <refB>')
+    .option('--threshold <composite>', 'decision threshold for --compare (default SHADOW_DECISION_THRESHOLD)')
+    .option('--top-k <k>', 'top-k for the compare overlap and the backtest precision', '100')
+    .option('--rejects <file>', 'invalid rows with reasons (default <output>.rejects.jsonl)')
+    .option('--max-reject-ratio <ratio>', 'exit 3 when rejected/read exceeds this', '0.05')
+    .option('--resume', 'continue an interrupted run from its checkpoint (JSONL and CSV outputs)')
+    .option('--chunk-size <n>', 'rows per chunk (and model batch)', '1024')
+    .addOption(new Option('--scored-at <when>', 'scoredAt of each result: event (= detectedAt; reproducible bytes) or now').choices(['event', 'now']).default('event'))
+    .option('--report <file>', 'also write the summary JSON here')
+    .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'json', 'none']).default('auto'))
+    .action(async (opts: BackfillCommandOptions) => {
+      const { config, logger } = context();
+      exitCode = await backfillCommand(opts, config, logger, process.stderr.isTTY === true);
     });
 
   program

@@ -1,0 +1,128 @@
+import { writeFile } from 'node:fs/promises';
+import { SingleBar } from 'cli-progress';
+import { type BackfillSummary, type Progress, type SinkSpec, type SourceSpec, runBackfill } from '../backfill/index.js';
+import { confluentSchemaRegistry, createDecoder } from '../codec/index.js';
+import type { AppConfig } from '../config/index.js';
+import { ScorerError } from '../errors.js';
+import { ScoringEngine } from '../inference/index.js';
+import { createKafka } from '../kafka/index.js';
+import type { Logger } from '../logging/index.js';
+import { loadReadyBundle, resolveModelRef } from '../registry/index.js';
+
+export interface BackfillCommandOptions {
+  readonly input?: string;
+  readonly inputFormat?: 'jsonl' | 'json' | 'csv' | 'avro';
+  readonly topic?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly partitions?: string;
+  readonly output?: string;
+  readonly outputTopic?: string;
+  readonly format?: 'jsonl' | 'csv' | 'avro';
+  readonly model?: string;
+  readonly compare?: string[];
+  readonly threshold?: string;
+  readonly topK?: string;
+  readonly rejects?: string;
+  readonly maxRejectRatio: string;
+  readonly resume?: boolean;
+  readonly chunkSize: string;
+  readonly scoredAt: string;
+  readonly report?: string;
+  readonly progress: 'auto' | 'bar' | 'json' | 'none';
+}
+
+/** Exit codes: 0 done, 1 operational failure (thrown), 3 too many rejects, 130 interrupted (resumable). */
+export async function backfillCommand(opts: BackfillCommandOptions, config: AppConfig, logger: Logger, isTty: boolean): Promise<number> {
+  const time = (v: string | undefined, name: string): number => {
+    const ms = v === undefined ? Number.NaN : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+    if (!Number.isFinite(ms)) throw new ScorerError('CONFIG_INVALID', `--${name} must be an ISO-8601 time or epoch milliseconds, got ${String(v)}`);
+    return ms;
+  };
+  if ((opts.input === undefined) === (opts.topic === undefined)) throw new ScorerError('CONFIG_INVALID', 'give exactly one of --input <file> or --topic <name>');
+  if ((opts.output === undefined) === (opts.outputTopic === undefined)) throw new ScorerError('CONFIG_INVALID', 'give exactly one of --output <file> or --output-topic <name>');
+  if (opts.compare !== undefined && opts.compare.length !== 2) throw new ScorerError('CONFIG_INVALID', '--compare takes two model refs');
+  const needsKafka = opts.topic !== undefined || opts.outputTopic !== undefined;
+  const kafka = needsKafka ? createKafka(config.kafka, logger) : undefined;
+  const source: SourceSpec =
+    opts.input !== undefined
+      ? { kind: 'file', path: opts.input, format: opts.inputFormat }
+      : {
+          kind: 'topic',
+          kafka: kafka as NonNullable<typeof kafka>,
+          topic: opts.topic as string,
+          fromMs: time(opts.from, 'from'),
+          toMs: time(opts.to, 'to'),
+          partitions: opts.partitions?.split(',').map((p) => Number.parseInt(p, 10)),
+        };
+  const sink: SinkSpec = opts.output !== undefined ? { kind: 'file', path: opts.output, format: opts.format } : { kind: 'topic', kafka: kafka as NonNullable<typeof kafka>, topic: opts.outputTopic as string };
+  const rejectsPath = opts.rejects ?? `${opts.output ?? `backfill-${opts.outputTopic ?? 'out'}`}.rejects.jsonl`;
+
+  // The model is pinned for the whole run: resolved once, never reloaded.
+  const [refA, refB] = opts.compare ?? [opts.model ?? config.model.ref, undefined];
+  const primary = await loadReadyBundle((await resolveModelRef(config.model.dir, refA as string)).dir);
+  const shadow = refB === undefined ? undefined : await loadReadyBundle((await resolveModelRef(config.model.dir, refB)).dir);
+  const chunkSize = Number.parseInt(opts.chunkSize, 10);
+  const engine = new ScoringEngine({ primary, shadow }, { maxSize: chunkSize, maxDelayMs: 0, queueMax: chunkSize * 4 });
+  const registry = config.codec.schemaRegistryUrl === undefined ? undefined : confluentSchemaRegistry({ url: config.codec.schemaRegistryUrl });
+
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the current chunk (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const mode = opts.progress === 'auto' ? (isTty ? 'bar' : 'json') : opts.progress;
+  const bar = mode === 'bar' ? new SingleBar({ format: 'backfill {bar} {value} rows | {rate} rows/s | rejects {rejected} | elapsed {duration}s', hideCursor: true }) : undefined;
+  bar?.start(0, 0, { rate: 0, rejected: 0 });
+  let lastLog = 0;
+  const onProgress = (p: Progress): void => {
+    const rate = Math.round(p.rowsRead / Math.max(p.elapsedSeconds, 1e-3));
+    if (bar !== undefined) {
+      bar.setTotal(p.rowsRead);
+      bar.update(p.rowsRead, { rate, rejected: p.rejected });
+    } else if (mode === 'json' && p.elapsedSeconds - lastLog >= 5) {
+      lastLog = p.elapsedSeconds;
+      logger.info({ rowsRead: p.rowsRead, scored: p.scored, rejected: p.rejected, rowsPerSecond: rate }, 'backfill progress');
+    }
+  };
+
+  let summary: BackfillSummary;
+  try {
+    summary = await runBackfill({
+      source,
+      sink,
+      rejectsPath,
+      checkpointPath: opts.output === undefined ? undefined : `${opts.output}.checkpoint.json`,
+      resume: opts.resume === true,
+      engine,
+      decoder: createDecoder(config.codec.input, registry),
+      chunkSize,
+      scoredAt: opts.scoredAt === 'now' ? Date.now() : 'event',
+      signal: abort.signal,
+      onProgress,
+      compare: refB === undefined ? undefined : { threshold: Number(opts.threshold ?? config.model.shadowDecisionThreshold), topK: Number.parseInt(opts.topK ?? '100', 10) },
+      backtestTopK: Number.parseInt(opts.topK ?? '100', 10),
+    });
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+    await engine.close();
+    await primary.close();
+    await shadow?.close();
+  }
+  const text = `${JSON.stringify(summary, null, 2)}\n`;
+  if (opts.report !== undefined) await writeFile(opts.report, text);
+  process.stdout.write(text);
+  if (!summary.completed) {
+    process.stderr.write(`stopped after input row ${summary.rowsDone}; the output holds every result up to it. Run again with --resume to continue.\n`);
+    return 130;
+  }
+  const limit = Number(opts.maxRejectRatio);
+  if (summary.rejectRatio > limit) {
+    process.stderr.write(`rejects ${summary.rejected}/${summary.rowsDone} (${(summary.rejectRatio * 100).toFixed(2)} %) exceed --max-reject-ratio ${limit}; see ${rejectsPath}\n`);
+    return 3;
+  }
+  return 0;
+}
