@@ -7,6 +7,7 @@ import avro from 'avsc';
 import { stringify } from 'csv-stringify/sync';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type ScoredOpportunity, scoredOpportunityType, scoredToJson } from '../contract/index.js';
+import { scoredJson } from '../codec/index.js';
 import { ScorerError } from '../errors.js';
 
 export type SinkFormat = 'jsonl' | 'csv' | 'avro';
@@ -76,7 +77,7 @@ export async function openSink(spec: SinkSpec, resumeAtBytes?: number): Promise<
     },
     async write(records) {
       if (format === 'jsonl') {
-        await put(records.map((r) => `${JSON.stringify(scoredToJson(r))}\n`).join(''));
+        await put(records.map((r) => `${scoredJson(r)}\n`).join(''));
         return;
       }
       const rows = records.map((r) => {
@@ -114,7 +115,7 @@ async function topicSink(kafka: Kafka, topic: string): Promise<Sink> {
     async write(records) {
       if (records.length === 0) return;
       // Keyed by opportunity id: a re-run overwrites rather than duplicates in a compacted topic.
-      await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.id, value: JSON.stringify(scoredToJson(r)), headers: { 'content-type': 'application/json', 'model-bundle': r.modelBundle, 'model-version': r.modelVersion } })) });
+      await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.id, value: scoredJson(r), headers: { 'content-type': 'application/json', 'model-bundle': r.modelBundle, 'model-version': r.modelVersion } })) });
     },
     close: () => producer.disconnect(),
   };

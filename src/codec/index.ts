@@ -3,4 +3,4 @@ export { type InputCodec, createDecoder, createEncoder, detectFormat } from './d
 export { type RegistryOptions, type SchemaRegistryClient, confluentSchemaRegistry } from './registry.js';
 export { CONFLUENT_CONTENT_TYPE, frameConfluent } from './confluent.js';
 export { AVRO_CONTENT_TYPE, encodeAvro } from './avro.js';
-export { JSON_CONTENT_TYPE } from './json.js';
+export { JSON_CONTENT_TYPE, scoredJson } from './json.js';

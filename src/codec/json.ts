@@ -1,5 +1,6 @@
+import fastJson from 'fast-json-stringify';
 import { ScorerError } from '../errors.js';
-import { type ScoredOpportunity, scoredToJson } from '../contract/index.js';
+import type { ScoredOpportunity } from '../contract/index.js';
 import type { DecodeOutcome, RecordEncoder } from './types.js';
 
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -26,8 +27,42 @@ function fail(message: string, cause?: unknown): DecodeOutcome {
   return { ok: false, format: 'json', error: new ScorerError('DECODE_FAILED', message, { cause }) };
 }
 
+const num = { type: 'number' } as const;
+const str = { type: 'string' } as const;
+/**
+ * The scored record's JSON form, compiled from its schema: timestamps as ISO-8601 strings (fast-json-stringify
+ * formats numbers given to a date-time string field through Date). Several times faster than spreading and
+ * JSON.stringify, which cost 5.8 % of the worker's main thread in the end-to-end profile.
+ */
+const stringifyScored = fastJson({
+  type: 'object',
+  properties: {
+    id: str,
+    symbol: str,
+    longExchange: str,
+    shortExchange: str,
+    detectedAt: { type: 'string', format: 'date-time' },
+    predictedProfitPercent: num,
+    successProbability: num,
+    predictedDurationHours: num,
+    compositeScore: num,
+    modelBundle: str,
+    modelVersion: str,
+    scoredAt: { type: 'string', format: 'date-time' },
+    source: {
+      type: 'object',
+      nullable: true,
+      properties: { topic: str, partition: { type: 'integer' }, offset: { type: 'integer' } },
+    },
+  },
+});
+
+export function scoredJson(record: ScoredOpportunity): string {
+  return stringifyScored({ ...record, detectedAt: new Date(record.detectedAt), scoredAt: new Date(record.scoredAt) });
+}
+
 export const jsonEncoder: RecordEncoder = {
   format: 'json',
   contentType: JSON_CONTENT_TYPE,
-  encode: (record: ScoredOpportunity) => Buffer.from(JSON.stringify(scoredToJson(record)), 'utf8'),
+  encode: (record: ScoredOpportunity) => Buffer.from(scoredJson(record), 'utf8'),
 };

@@ -1,0 +1,491 @@
+// The benchmark suite: `npm run bench` runs every scenario against the co-located broker; `npm run bench -- <name>…`
+// runs some (inference, pipeline, e2e, passthrough, latency, http, overload). Throughputs are reported next to a
+// baseline measured in the same run. Results: bench-results/<timestamp>.json and a table appended to BENCHMARKS.md.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import autocannon from 'autocannon';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { createDecoder, createEncoder } from '../src/codec/index.js';
+import { validateOpportunity } from '../src/contract/index.js';
+import { FEATURE_COUNT, writeFeatures } from '../src/features/index.js';
+import { ModelBundle, ScoringEngine } from '../src/inference/index.js';
+import { createMetrics } from '../src/metrics/index.js';
+import { processRecords } from '../src/pipeline/index.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BUNDLE = `${ROOT}models/opportunity-scorer/1.0.0`;
+const SAMPLE = readFileSync(`${ROOT}samples/opportunities.jsonl`, 'utf8').trim().split('\n');
+const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 1_000_000);
+const PARTITIONS = 4;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const round = (v: number, d = 1): number => Number(v.toFixed(d));
+type Result = Record<string, unknown>;
+
+// ---------- machine, broker, helpers ----------
+const pkg = (name: string): string => (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  kafka: process.env.KAFKA_VERSION ?? '4.1.1',
+  kafkajs: pkg('kafkajs'),
+  onnxruntime: pkg('onnxruntime-node'),
+  bundle: 'opportunity-scorer@1.0.0',
+};
+
+function brokers(): string {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  const r = spawnSync('bash', [`${ROOT}scripts/kafka/kafka.sh`, 'start'], { stdio: 'inherit', env: { ...process.env, KAFKA_HEAP_OPTS: '-Xms512m -Xmx1g' } });
+  if (r.status !== 0) throw new Error('could not start the local broker');
+  return '127.0.0.1:9092';
+}
+
+let kafka: Kafka;
+const tag = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+async function topics(...names: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+  await admin.disconnect();
+}
+
+async function dropTopics(...names: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: names }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+function event(i: number, now?: number): string {
+  const e = JSON.parse(SAMPLE[i % SAMPLE.length] as string) as Record<string, unknown>;
+  e.id = `b${i}`;
+  if (now !== undefined) {
+    const shift = now - (e.detectedAt as number);
+    for (const k of ['detectedAt', 'longNextFundingTime', 'shortNextFundingTime']) e[k] = (e[k] as number) + shift;
+  }
+  return JSON.stringify(e);
+}
+
+async function preload(topic: string, n: number): Promise<number> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = performance.now();
+  const inFlight: Array<Promise<unknown>> = [];
+  for (let i = 0; i < n; i += 2000) {
+    const messages = [];
+    for (let j = i; j < Math.min(n, i + 2000); j++) messages.push({ key: `b${j}`, value: event(j) });
+    inFlight.push(producer.send({ topic, messages }));
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  await producer.disconnect();
+  return (performance.now() - t0) / 1000;
+}
+
+/** CPU seconds and peak RSS of a process, from /proc. */
+function procStats(pid: number): { cpuSeconds: number; peakRssMiB: number; rssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, peakRssMiB: Math.round(kb('VmHWM') / 1024), rssMiB: Math.round(kb('VmRSS') / 1024) };
+}
+
+interface Service {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** `opportunity-scorer run|serve` as a child process (built dist: what users run). */
+async function startService(mode: 'run' | 'serve', env: Record<string, string>): Promise<Service> {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service, for `node --cpu-prof` analysis of hot spots.
+  const prof = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
+  const proc = spawn(process.execPath, [...prof, `${ROOT}bin/opportunity-scorer.js`, mode], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: brokerList || '127.0.0.1:9092', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if ((await fetch(`${url}/ready`).then((r) => r.ok, () => false)) === true) break;
+    await sleep(100);
+  }
+  return {
+    proc,
+    url,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
+let brokerList = '';
+
+async function scoredCount(url: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  return [...text.matchAll(/^opportunity_scorer_events_scored_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+// ---------- 1. inference ceiling ----------
+async function inference(): Promise<Result> {
+  const bundle = await ModelBundle.load(BUNDLE);
+  const rows = new Float32Array(SAMPLE.length * FEATURE_COUNT);
+  SAMPLE.forEach((l, i) => {
+    const r = validateOpportunity(JSON.parse(l));
+    if (r.ok) writeFeatures(r.value, rows, i * FEATURE_COUNT);
+  });
+  const out: Result[] = [];
+  for (const b of [1, 8, 32, 128, 256, 1024, 4096]) {
+    const calls = Math.max(20, Math.ceil(100_000 / b));
+    const per: number[] = [];
+    const slots = Math.floor(SAMPLE.length / b);
+    for (let k = 0; k < 10; k++) await bundle.predict(rows, b); // warm
+    const t0 = performance.now();
+    for (let k = 0; k < calls; k++) {
+      // A different slice of inputs every call: repeated inputs would flatter the branch predictor.
+      const c0 = performance.now();
+      await bundle.predict(rows.subarray(((k * 7) % slots) * b * FEATURE_COUNT), b);
+      per.push(performance.now() - c0);
+    }
+    const total = performance.now() - t0;
+    per.sort((a, c) => a - c);
+    out.push({
+      batch: b,
+      rowsPerSecond: Math.round((calls * b) / (total / 1000)),
+      usPerRow: round((total * 1000) / (calls * b), 2),
+      p50CallMs: round(per[Math.floor(per.length / 2)] ?? 0, 3),
+      p99CallMs: round(per[Math.floor(per.length * 0.99)] ?? 0, 3),
+    });
+  }
+  await bundle.close();
+  return { scenario: 'inference', models: '3 (profit 13, success 42, duration 94 trees)', runs: out };
+}
+
+// ---------- 2. pipeline without Kafka ----------
+async function pipeline(): Promise<Result> {
+  const bundle = await ModelBundle.load(BUNDLE);
+  const engine = new ScoringEngine(bundle, { maxSize: 1024, maxDelayMs: 0, queueMax: 8192 });
+  const encoder = await createEncoder('json', { subject: 'x' });
+  const out: Result[] = [];
+  for (const codec of ['json', 'avro'] as const) {
+    const { opportunityType } = await import('../src/contract/index.js');
+    const values = Array.from({ length: 200_000 }, (_, i) => (codec === 'json' ? Buffer.from(event(i)) : opportunityType.toBuffer(JSON.parse(event(i)))));
+    const records = values.map((value, i) => ({ topic: 't', partition: 0, offset: String(i), timestamp: '0', key: null, value, headers: {} }));
+    const decoder = createDecoder(codec, undefined);
+    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+    const run = async (): Promise<number> => {
+      const t0 = performance.now();
+      for (let i = 0; i < records.length; i += 1024) {
+        await processRecords(records.slice(i, i + 1024), { decoder, encoder, engine, maxEventAgeMs: 0, stalePolicy: 'score', metrics });
+      }
+      return records.length / ((performance.now() - t0) / 1000);
+    };
+    await run();
+    const rates = [await run(), await run(), await run()].sort((a, b) => a - b);
+    out.push({ input: codec, output: 'json', eventsPerSecond: Math.round(rates[1] ?? 0), usPerEvent: round(1e6 / (rates[1] ?? 1), 2) });
+  }
+  await engine.close();
+  await bundle.close();
+  return { scenario: 'pipeline (decode → validate → features → 3 models → encode, no Kafka)', runs: out };
+}
+
+// ---------- 3. end to end, and 4. pass-through baseline ----------
+async function e2eRun(input: string, env: Record<string, string>): Promise<Result> {
+  const output = `bench-out-${tag()}`;
+  const dlq = `bench-dlq-${tag()}`;
+  await topics(output, dlq);
+  const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `bench-${tag()}`, ...env });
+  const pid = service.proc.pid as number;
+  const cpu0 = procStats(pid).cpuSeconds;
+  let first = 0;
+  let scored = 0;
+  const deadline = Date.now() + 600_000;
+  while (scored < E2E_EVENTS && Date.now() < deadline) {
+    scored = await scoredCount(service.url);
+    if (scored > 0 && first === 0) first = performance.now();
+    await sleep(100);
+  }
+  const seconds = (performance.now() - first) / 1000;
+  const stats = procStats(pid);
+  await service.stop();
+  await dropTopics(output, dlq);
+  return { config: env, events: scored, eventsPerSecond: Math.round(scored / seconds), cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2), peakRssMiB: stats.peakRssMiB };
+}
+
+/** The same kafkajs consumer/producer settings as the worker, copying bytes from input to output: our Kafka I/O ceiling. */
+async function passThrough(input: string): Promise<Result> {
+  const output = `bench-copy-${tag()}`;
+  await topics(output);
+  const consumer = kafka.consumer({ groupId: `copy-${tag()}`, maxWaitTimeInMs: 100, maxBytesPerPartition: 1 << 20, maxBytes: 10 << 20 });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await Promise.all([consumer.connect(), producer.connect()]);
+  await consumer.subscribe({ topics: [input], fromBeginning: true });
+  let copied = 0;
+  let first = 0;
+  let sending: Promise<unknown> = Promise.resolve();
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (first === 0) first = performance.now();
+      for (let i = 0; i < batch.messages.length; i += 256) {
+        const chunk = batch.messages.slice(i, i + 256);
+        // Serialised sends on the idempotent producer, as the worker does.
+        sending = sending.then(() => producer.send({ topic: output, acks: -1, messages: chunk.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) }));
+        await sending;
+        payload.resolveOffset(chunk[chunk.length - 1]?.offset as string);
+        copied += chunk.length;
+        await payload.heartbeat();
+      }
+    },
+  });
+  while (copied < E2E_EVENTS) await sleep(50);
+  const seconds = (performance.now() - first) / 1000;
+  await consumer.disconnect();
+  await producer.disconnect();
+  await dropTopics(output);
+  const result: Result = { kafkajsCopyEventsPerSecond: Math.round(copied / seconds) };
+  if (spawnSync('which', ['kcat']).status === 0) {
+    // librdkafka's copy of the same events (JSON values hold no newline, so newline-delimited is safe).
+    const kcatOut = `bench-kcat-${tag()}`;
+    await topics(kcatOut);
+    const t0 = performance.now();
+    execFileSync('bash', ['-c', `set -o pipefail; kcat -C -b ${brokerList} -t ${input} -o beginning -e -q -c ${E2E_EVENTS} | kcat -P -b ${brokerList} -t ${kcatOut} -X linger.ms=20`]);
+    result.kcatCopyEventsPerSecond = Math.round(E2E_EVENTS / ((performance.now() - t0) / 1000));
+    await dropTopics(kcatOut);
+  }
+  return result;
+}
+
+async function e2e(): Promise<Result> {
+  const input = `bench-in-${tag()}`;
+  await topics(input);
+  const preloadSeconds = await preload(input, E2E_EVENTS);
+  const baseline = await passThrough(input);
+  const defaults = await e2eRun(input, {});
+  const tuned = await e2eRun(input, { BATCH_MAX_SIZE: '1024', CONSUMER_CONCURRENCY: '4' });
+  const eos = await e2eRun(input, { DELIVERY: 'exactly-once', BATCH_MAX_SIZE: '1024' });
+  await dropTopics(input);
+  const copy = baseline.kafkajsCopyEventsPerSecond as number;
+  return {
+    scenario: 'end-to-end through the real broker (JSON in, JSON out, 4 partitions)',
+    events: E2E_EVENTS,
+    preloadSeconds: round(preloadSeconds),
+    passThrough: baseline,
+    runs: [defaults, tuned, eos].map((r) => ({ ...r, ofPassThrough: round((r.eventsPerSecond as number) / copy, 2) })),
+  };
+}
+
+// ---------- 5. latency under fixed load ----------
+async function latency(): Promise<Result> {
+  const input = `bench-lin-${tag()}`;
+  const output = `bench-lout-${tag()}`;
+  const dlq = `bench-ldlq-${tag()}`;
+  await topics(input, output, dlq);
+  const group = `lat-${tag()}`;
+  const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: group });
+  const reader = kafka.consumer({ groupId: `lat-reader-${tag()}`, maxWaitTimeInMs: 10 });
+  const latencies: number[] = [];
+  await reader.connect();
+  await reader.subscribe({ topics: [output], fromBeginning: true });
+  const sentAt = new Map<string, number>();
+  await reader.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        const t0 = sentAt.get(m.key?.toString() ?? '');
+        // The scored record's timestamp is set when the worker writes it; acks=all returns right after.
+        if (t0 !== undefined) latencies.push(Number(m.timestamp) - t0);
+      }
+      await Promise.resolve();
+    },
+  });
+  await sleep(2000);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const out: Result[] = [];
+  let n = 0;
+  for (const rate of [1000, 2000, 5000, 10000]) {
+    latencies.length = 0;
+    const seconds = 15;
+    const perTick = rate / 100;
+    const start = performance.now();
+    const lag: number[] = [];
+    let lagTimer = performance.now();
+    for (let tick = 0; tick < seconds * 100; tick++) {
+      const messages = [];
+      for (let j = 0; j < perTick; j++, n++) {
+        sentAt.set(`b${n}`, Date.now());
+        messages.push({ key: `b${n}`, value: event(n) });
+      }
+      void producer.send({ topic: input, messages });
+      if (performance.now() - lagTimer > 1000) {
+        lagTimer = performance.now();
+        // Consumer lag: end offsets minus the worker group's committed offsets, summed over partitions.
+        const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId: group, topics: [input] }), admin.fetchTopicOffsets(input)]);
+        const done = committed[0]?.partitions.reduce((a, p) => a + Math.max(0, Number(p.offset)), 0) ?? 0;
+        lag.push(ends.reduce((a, p) => a + Number(p.high), 0) - done);
+      }
+      const wait = start + (tick + 1) * 10 - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    await sleep(3000);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+    out.push({ offeredPerSecond: rate, measured: sorted.length, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: sorted[sorted.length - 1] ?? Number.NaN, lagPerSecond: lag });
+  }
+  await producer.disconnect();
+  await admin.disconnect();
+  await reader.disconnect();
+  await service.stop();
+  await dropTopics(input, output, dlq);
+  return { scenario: 'latency under fixed load: scored record written − input produced (default config)', runs: out };
+}
+
+// ---------- 6. HTTP ----------
+const reference = JSON.stringify({
+  symbol: 'BTCUSDT', longExchange: 'Bybit', shortExchange: 'Binance', longFundingRate: -0.001, shortFundingRate: 0.002,
+  longFundingIntervalHours: 8, shortFundingIntervalHours: 8, longNextFundingTime: '2025-10-26T16:00:00Z', shortNextFundingTime: '2025-10-26T16:00:00Z',
+  currentPriceSpreadPercent: 0.05, volume24h: 1000000, fundProfit8h: 2.5, fundApr: 1095.0, detectedAt: '2025-10-26T15:00:00Z',
+});
+const batch32 = `[${Array(32).fill(reference).join(',')}]`;
+
+async function load(url: string, body: string, opts: { connections: number; rate?: number; seconds?: number }): Promise<{ rps: number; p50: number; p99: number; non2xx: number }> {
+  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: opts.connections, duration: opts.seconds ?? 10, ...(opts.rate ? { overallRate: opts.rate } : {}) });
+  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+}
+
+async function http(): Promise<Result> {
+  const service = await startService('serve', {});
+  const out: Result = {};
+  for (const [name, path, body] of [['predict', '/predict', reference], ['predictBatch32', '/predict/batch', batch32]] as const) {
+    await load(`${service.url}${path}`, body, { connections: 10, seconds: 3 });
+    let best: Result = {};
+    for (const c of [1, 2, 4, 8, 16, 32, 64]) {
+      const r = await load(`${service.url}${path}`, body, { connections: c, seconds: 6 });
+      if (r.p99 <= 10 && r.non2xx === 0 && r.rps > ((best.rps as number | undefined) ?? 0)) best = { ...r, connections: c };
+    }
+    out[name] = { maxWithP99Under10ms: best, at1000PerSecond: await load(`${service.url}${path}`, body, { connections: 20, rate: 1000, seconds: 10 }) };
+  }
+  await service.stop();
+
+  // The same while the Kafka worker runs in the same process at about half of its maximum.
+  const input = `bench-hin-${tag()}`;
+  const output = `bench-hout-${tag()}`;
+  const dlq = `bench-hdlq-${tag()}`;
+  await topics(input, output, dlq);
+  const both = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `h-${tag()}` });
+  const rate = Number(process.env.BENCH_HALF_RATE ?? 12_000);
+  const producer = kafka.producer();
+  await producer.connect();
+  let stop = false;
+  const feeding = (async () => {
+    let n = 0;
+    const start = performance.now();
+    for (let tick = 0; !stop; tick++) {
+      const messages = Array.from({ length: rate / 100 }, () => ({ key: `b${n}`, value: event(n++) }));
+      void producer.send({ topic: input, messages });
+      const wait = start + (tick + 1) * 10 - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  await sleep(3000);
+  out.predictWhileWorkerAtHalf = { kafkaEventsPerSecondOffered: rate, at1000PerSecond: await load(`${both.url}/predict`, reference, { connections: 20, rate: 1000, seconds: 10 }) };
+  stop = true;
+  await feeding;
+  await producer.disconnect();
+  await both.stop();
+  await dropTopics(input, output, dlq);
+  return { scenario: 'HTTP with autocannon (separate load generator in this process)', ...out };
+}
+
+// ---------- 7. overload ----------
+async function overload(): Promise<Result> {
+  const input = `bench-oin-${tag()}`;
+  const output = `bench-oout-${tag()}`;
+  const dlq = `bench-odlq-${tag()}`;
+  await topics(input, output, dlq);
+  const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `o-${tag()}` });
+  const rate = Number(process.env.BENCH_OVERLOAD_RATE ?? 75_000);
+  const seconds = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 60);
+  const producer = kafka.producer();
+  await producer.connect();
+  const rss: number[] = [];
+  const start = performance.now();
+  let n = 0;
+  const inFlight: Array<Promise<unknown>> = [];
+  for (let tick = 0; tick < seconds * 10; tick++) {
+    const messages = Array.from({ length: rate / 10 }, () => ({ key: `b${n}`, value: event(n++) }));
+    inFlight.push(producer.send({ topic: input, messages }));
+    if (inFlight.length > 20) await inFlight.shift();
+    if (tick % 10 === 0) rss.push(procStats(service.proc.pid as number).rssMiB);
+    const wait = start + (tick + 1) * 100 - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await Promise.all(inFlight);
+  const produced = n;
+  const offeredSeconds = (performance.now() - start) / 1000;
+  const scoredAtEnd = await scoredCount(service.url);
+  const drainStart = performance.now();
+  while ((await scoredCount(service.url)) < produced && performance.now() - drainStart < 600_000) {
+    rss.push(procStats(service.proc.pid as number).rssMiB);
+    await sleep(1000);
+  }
+  const drainSeconds = (performance.now() - drainStart) / 1000;
+  const finalScored = await scoredCount(service.url);
+  const peak = procStats(service.proc.pid as number).peakRssMiB;
+  await producer.disconnect();
+  await service.stop();
+  await dropTopics(input, output, dlq);
+  return {
+    scenario: `overload: ${rate}/s offered for ${seconds} s`,
+    produced,
+    achievedProduceRate: Math.round(produced / offeredSeconds),
+    scoredDuringLoad: scoredAtEnd,
+    lagAtEnd: produced - scoredAtEnd,
+    drainSeconds: round(drainSeconds),
+    missing: produced - finalScored,
+    rssMiB: { max: Math.max(...rss), last: rss[rss.length - 1], peak },
+  };
+}
+
+// ---------- runner ----------
+const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, e2e, latency, http, overload };
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
+const needsKafka = names.some((n) => ['e2e', 'latency', 'http', 'overload'].includes(n));
+if (needsKafka) {
+  brokerList = brokers();
+  kafka = new Kafka({ clientId: 'bench', brokers: brokerList.split(','), logLevel: logLevel.NOTHING });
+}
+if (!existsSync(`${ROOT}dist/cli/bin.js`)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+const results: Result[] = [];
+for (const name of names) {
+  const fn = SCENARIOS[name];
+  if (fn === undefined) throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+  process.stderr.write(`\n== ${name}\n`);
+  const r = await fn();
+  process.stderr.write(`${JSON.stringify(r, null, 1)}\n`);
+  results.push(r);
+}
+const report = { date: new Date().toISOString(), machine, results };
+mkdirSync(`${ROOT}bench-results`, { recursive: true });
+writeFileSync(`${ROOT}bench-results/${report.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(report, null, 2)}\n`);
+appendFileSync(`${ROOT}BENCHMARKS.md`, markdown(report));
+process.stderr.write('\nappended to BENCHMARKS.md\n');
+process.exit(0);
+
+function markdown(r: typeof report): string {
+  const lines = [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}.\n`];
+  for (const res of r.results) {
+    lines.push(`### ${String(res.scenario)}\n`, '```json', JSON.stringify({ ...res, scenario: undefined }, null, 1), '```\n');
+  }
+  return lines.join('\n');
+}
