@@ -422,9 +422,12 @@ async function overload(): Promise<Result> {
   let n = 0;
   const inFlight: Array<Promise<unknown>> = [];
   for (let tick = 0; tick < seconds * 10; tick++) {
-    const messages = Array.from({ length: rate / 10 }, () => ({ key: `b${n}`, value: event(n++) }));
-    inFlight.push(producer.send({ topic: input, messages }));
-    if (inFlight.length > 20) await inFlight.shift();
+    // At most 1,000 events per request: a larger one can exceed the broker's 1 MB request limit per partition.
+    for (let sent = 0; sent < rate / 10; sent += 1000) {
+      const messages = Array.from({ length: Math.min(1000, rate / 10 - sent) }, () => ({ key: `b${n}`, value: event(n++) }));
+      inFlight.push(producer.send({ topic: input, messages }));
+      if (inFlight.length > 40) await inFlight.shift();
+    }
     if (tick % 10 === 0) rss.push(procStats(service.proc.pid as number).rssMiB);
     const wait = start + (tick + 1) * 100 - performance.now();
     if (wait > 0) await sleep(wait);
@@ -466,26 +469,34 @@ if (needsKafka) {
   kafka = new Kafka({ clientId: 'bench', brokers: brokerList.split(','), logLevel: logLevel.NOTHING });
 }
 if (!existsSync(`${ROOT}dist/cli/bin.js`)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-const results: Result[] = [];
-for (const name of names) {
-  const fn = SCENARIOS[name];
-  if (fn === undefined) throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
-  process.stderr.write(`\n== ${name}\n`);
-  const r = await fn();
-  process.stderr.write(`${JSON.stringify(r, null, 1)}\n`);
-  results.push(r);
-}
-const report = { date: new Date().toISOString(), machine, results };
+for (const name of names) if (SCENARIOS[name] === undefined) throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+const report = { date: new Date().toISOString(), machine, results: [] as Result[] };
+const jsonPath = `${ROOT}bench-results/${report.date.replace(/[:.]/g, '-')}.json`;
 mkdirSync(`${ROOT}bench-results`, { recursive: true });
-writeFileSync(`${ROOT}bench-results/${report.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(report, null, 2)}\n`);
-appendFileSync(`${ROOT}BENCHMARKS.md`, markdown(report));
-process.stderr.write('\nappended to BENCHMARKS.md\n');
-process.exit(0);
-
-function markdown(r: typeof report): string {
-  const lines = [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}.\n`];
-  for (const res of r.results) {
-    lines.push(`### ${String(res.scenario)}\n`, '```json', JSON.stringify({ ...res, scenario: undefined }, null, 1), '```\n');
+appendFileSync(`${ROOT}BENCHMARKS.md`, header(report));
+let failed = false;
+for (const name of names) {
+  process.stderr.write(`\n== ${name}\n`);
+  let r: Result;
+  try {
+    r = await (SCENARIOS[name] as () => Promise<Result>)();
+  } catch (err) {
+    // One scenario failing must not lose the others' figures.
+    failed = true;
+    r = { scenario: name, error: err instanceof Error ? err.message : String(err) };
   }
-  return lines.join('\n');
+  process.stderr.write(`${JSON.stringify(r, null, 1)}\n`);
+  report.results.push(r);
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  appendFileSync(`${ROOT}BENCHMARKS.md`, section(r));
+}
+process.stderr.write(`\nappended to BENCHMARKS.md; JSON in ${jsonPath}\n`);
+process.exit(failed ? 1 : 0);
+
+function header(r: typeof report): string {
+  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; default configuration unless a run names its settings.\n`].join('\n');
+}
+
+function section(res: Result): string {
+  return [`### ${String(res.scenario)}\n`, '```json', JSON.stringify({ ...res, scenario: undefined }, null, 1), '```\n'].join('\n');
 }
