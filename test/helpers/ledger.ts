@@ -51,6 +51,7 @@ export interface LedgerEntry {
   readonly id: string | undefined;
   readonly headers: Record<string, string>;
   readonly value: Buffer;
+  readonly key: string | null;
 }
 
 /**
@@ -78,7 +79,7 @@ export async function readLedger(
         } catch {
           id = undefined;
         }
-        entries.push({ topic, id, headers, value: message.value ?? Buffer.alloc(0) });
+        entries.push({ topic, id, headers, value: message.value ?? Buffer.alloc(0), key: message.key === null ? null : message.key.toString() });
         return Promise.resolve();
       },
     });
