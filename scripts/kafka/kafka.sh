@@ -14,6 +14,9 @@
 #   KAFKA_STATE_DIR        data/pid/log root (default <repo>/.kafka-local)
 #   KAFKA_HEAP_OPTS        JVM heap (default -Xms256m -Xmx512m)
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer metadata requests (default 90)
+#   KAFKA_SASL_PORT        also listen with SASL_PLAINTEXT on this port: PLAIN and SCRAM-SHA-256/512 for the user
+#                          KAFKA_SASL_USER (default scorer) with KAFKA_SASL_PASS (default scorer-secret); SCRAM users
+#                          are written when the storage is formatted (kafka.sh reset to add them to an old one)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,6 +31,9 @@ PIDFILE=$STATE/broker.pid
 LOGFILE=$STATE/broker.log
 HEAP=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+SASL_PORT=${KAFKA_SASL_PORT:-}
+SASL_USER=${KAFKA_SASL_USER:-scorer}
+SASL_PASS=${KAFKA_SASL_PASS:-scorer-secret}
 LOG4J="-Dlog4j2.configurationFile=file:$HERE/log4j2.properties"
 
 say() { printf 'kafka.sh: %s\n' "$*" >&2; }
@@ -82,10 +88,24 @@ cmd_start() {
   mkdir -p "$STATE/data" "$STATE/logs"
   sed -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$STATE/data#g" \
     "$HERE/server.properties.template" >"$STATE/server.properties"
+  local scram=()
+  if [ -n "$SASL_PORT" ]; then
+    # A second listener with SASL: PLAIN users come from the JAAS line, SCRAM users from the formatted storage.
+    sed -i -e "s#^listeners=\(.*\)#listeners=\1,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT#" \
+      -e "s#^advertised.listeners=\(.*\)#advertised.listeners=\1,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT#" \
+      -e "s#^listener.security.protocol.map=\(.*\)#listener.security.protocol.map=\1,SASL_PLAINTEXT:SASL_PLAINTEXT#" "$STATE/server.properties"
+    cat >>"$STATE/server.properties" <<PROPS
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASS";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+    scram=(--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASS]" --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASS]")
+  fi
   if [ ! -f "$STATE/data/meta.properties" ]; then
     local cluster_id
     cluster_id=$(java $LOG4J -cp "$LIB/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    java $LOG4J -cp "$LIB/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 ||
+    java $LOG4J -cp "$LIB/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" "${scram[@]}" >"$STATE/format.log" 2>&1 ||
       { cat "$STATE/format.log" >&2; die "formatting the storage failed"; }
   fi
   local started=$SECONDS
@@ -111,7 +131,7 @@ cmd_start() {
     fi
     sleep 0.5
   done
-  say "Apache Kafka $KAFKA_VERSION started on 127.0.0.1:$PORT (pid $pid, $((SECONDS - started))s; log $LOGFILE)"
+  say "Apache Kafka $KAFKA_VERSION started on 127.0.0.1:$PORT${SASL_PORT:+ (SASL_PLAINTEXT on $SASL_PORT)} (pid $pid, $((SECONDS - started))s; log $LOGFILE)"
 }
 
 cmd_stop() {

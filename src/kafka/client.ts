@@ -14,7 +14,9 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
     logLevel: toKafkaJsLevel(logger.level),
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;
-      const fields = { namespace: entry.namespace, ...rest };
+      // A detached plain copy: kafkajs passes live internal objects (request buffers among them), and pino's
+      // redaction walks and temporarily rewrites what it logs, which broke SCRAM authentication at debug level.
+      const fields = { namespace: entry.namespace, ...detach(rest) };
       switch (entry.level) {
         case KafkaLogLevel.ERROR:
           log.error(fields, message);
@@ -38,6 +40,15 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
   }
   if (config.sasl !== undefined) options.sasl = toSasl(config.sasl);
   return new Kafka(options);
+}
+
+function detach(fields: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(fields, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
+  } catch {
+    // Circular or otherwise unserialisable: keep the primitive fields only.
+    return Object.fromEntries(Object.entries(fields).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
+  }
 }
 
 function toSasl(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {

@@ -6,6 +6,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     kafkaSource: string;
+    /** A SASL_PLAINTEXT listener (user scorer / scorer-secret, PLAIN and SCRAM), or '' when none is provided. */
+    kafkaSaslBrokers: string;
     schemaRegistryUrl: string;
   }
 }
@@ -41,6 +43,7 @@ export default async function setup(project: TestProject): Promise<Teardown> {
 
 async function provideKafka(project: TestProject): Promise<Teardown> {
   const attempts: string[] = [];
+  project.provide('kafkaSaslBrokers', process.env.KAFKA_SASL_BROKERS ?? '');
   const fromEnv = process.env.KAFKA_BROKERS;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     announceKafka(project, fromEnv, `KAFKA_BROKERS=${fromEnv}`);
@@ -56,11 +59,14 @@ async function provideKafka(project: TestProject): Promise<Teardown> {
   attempts.push(`Docker via testcontainers: ${docker.reason}`);
 
   const port = process.env.KAFKA_TEST_PORT ?? '19092';
-  const env = { ...process.env, KAFKA_PORT: port };
+  // The local broker also listens with SASL on port + 2 (the controller has port + 1).
+  const saslPort = String(Number(port) + 2);
+  const env = { ...process.env, KAFKA_PORT: port, KAFKA_SASL_PORT: saslPort };
   const start = await runScript(KAFKA_SCRIPT, ['start'], env);
   if (start.status === 0) {
     const version = /Apache Kafka (\S+) started/.exec(start.stderr)?.[1] ?? (/already running/.test(start.stderr) ? 'already running' : 'unknown');
     announceKafka(project, `127.0.0.1:${port}`, `local JVM broker (scripts/kafka/kafka.sh, Apache Kafka ${version})`);
+    if (process.env.KAFKA_SASL_BROKERS === undefined) project.provide('kafkaSaslBrokers', `127.0.0.1:${saslPort}`);
     return async () => {
       if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(KAFKA_SCRIPT, ['stop'], env);
     };
