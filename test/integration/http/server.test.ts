@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { startService } from '../../../src/cli/service.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging/index.js';
+import { referenceRequest } from '../../fixtures/reference-request.js';
 
 describe('opportunity-scorer serve (a real listening server)', () => {
   it('answers the reference request over TCP, and reports it in /metrics', async () => {
@@ -12,22 +13,7 @@ describe('opportunity-scorer serve (a real listening server)', () => {
     const res = await fetch(`${service.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-correlation-id': 'tcp-1' },
-      body: JSON.stringify({
-        symbol: 'BTCUSDT',
-        longExchange: 'Bybit',
-        shortExchange: 'Binance',
-        longFundingRate: -0.001,
-        shortFundingRate: 0.002,
-        longFundingIntervalHours: 8,
-        shortFundingIntervalHours: 8,
-        longNextFundingTime: '2025-10-26T16:00:00Z',
-        shortNextFundingTime: '2025-10-26T16:00:00Z',
-        currentPriceSpreadPercent: 0.05,
-        volume24h: 1000000,
-        fundProfit8h: 2.5,
-        fundApr: 1095.0,
-        detectedAt: '2025-10-26T15:00:00Z',
-      }),
+      body: JSON.stringify(referenceRequest),
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ correlation_id: 'tcp-1', model_version: 'opportunity-scorer@1.0.0' });

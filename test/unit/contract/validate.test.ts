@@ -1,23 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Problem, deriveEventId, validateOpportunity } from '../../../src/contract/index.js';
+import { referenceRequest } from '../../fixtures/reference-request.js';
 
-/** The reference's cURL body, verbatim. */
-const referenceRequest = {
-  symbol: 'BTCUSDT',
-  longExchange: 'Bybit',
-  shortExchange: 'Binance',
-  longFundingRate: -0.001,
-  shortFundingRate: 0.002,
-  longFundingIntervalHours: 8,
-  shortFundingIntervalHours: 8,
-  longNextFundingTime: '2025-10-26T16:00:00Z',
-  shortNextFundingTime: '2025-10-26T16:00:00Z',
-  currentPriceSpreadPercent: 0.05,
-  volume24h: 1000000,
-  fundProfit8h: 2.5,
-  fundApr: 1095.0,
-  detectedAt: '2025-10-26T15:00:00Z',
-};
 
 function problems(input: unknown): Problem[] {
   const result = validateOpportunity(input);
