@@ -126,6 +126,23 @@ async function startService(mode: 'run' | 'serve', env: Record<string, string>):
 }
 let brokerList = '';
 
+/** Fresh input/output/dead-letter topics and a worker (`run`) on them; `stop` ends the worker and drops the topics. */
+async function workerOnFreshTopics(env: Record<string, string> = {}): Promise<{ input: string; group: string; service: Service; stop: () => Promise<void> }> {
+  const id = tag();
+  const [input, output, dlq, group] = [`bench-in-${id}`, `bench-out-${id}`, `bench-dlq-${id}`, `bench-${id}`];
+  await topics(input, output, dlq);
+  const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: group, ...env });
+  return {
+    input,
+    group,
+    service,
+    stop: async () => {
+      await service.stop();
+      await dropTopics(input, output, dlq);
+    },
+  };
+}
+
 async function scoredCount(url: string): Promise<number> {
   const text = await fetch(`${url}/metrics`).then((r) => r.text());
   return [...text.matchAll(/^opportunity_scorer_events_scored_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
@@ -284,12 +301,9 @@ async function e2e(): Promise<Result> {
 
 // ---------- 5. latency under fixed load ----------
 async function latency(): Promise<Result> {
-  const input = `bench-lin-${tag()}`;
-  const output = `bench-lout-${tag()}`;
-  const dlq = `bench-ldlq-${tag()}`;
-  await topics(input, output, dlq);
-  const group = `lat-${tag()}`;
-  const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: group });
+  const worker = await workerOnFreshTopics();
+  const { input, group } = worker;
+  const output = input.replace('bench-in-', 'bench-out-');
   const reader = kafka.consumer({ groupId: `lat-reader-${tag()}`, maxWaitTimeInMs: 10 });
   const latencies: number[] = [];
   await reader.connect();
@@ -344,8 +358,7 @@ async function latency(): Promise<Result> {
   await producer.disconnect();
   await admin.disconnect();
   await reader.disconnect();
-  await service.stop();
-  await dropTopics(input, output, dlq);
+  await worker.stop();
   return { scenario: 'latency under fixed load: scored record written − input produced (default config)', runs: out };
 }
 
@@ -377,11 +390,8 @@ async function http(): Promise<Result> {
   await service.stop();
 
   // The same while the Kafka worker runs in the same process at about half of its maximum.
-  const input = `bench-hin-${tag()}`;
-  const output = `bench-hout-${tag()}`;
-  const dlq = `bench-hdlq-${tag()}`;
-  await topics(input, output, dlq);
-  const both = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `h-${tag()}` });
+  const both = await workerOnFreshTopics();
+  const input = both.input;
   const rate = Number(process.env.BENCH_HALF_RATE ?? 12_000);
   const producer = kafka.producer();
   await producer.connect();
@@ -397,22 +407,18 @@ async function http(): Promise<Result> {
     }
   })();
   await sleep(3000);
-  out.predictWhileWorkerAtHalf = { kafkaEventsPerSecondOffered: rate, at1000PerSecond: await load(`${both.url}/predict`, reference, { connections: 20, rate: 1000, seconds: 10 }) };
+  out.predictWhileWorkerAtHalf = { kafkaEventsPerSecondOffered: rate, at1000PerSecond: await load(`${both.service.url}/predict`, reference, { connections: 20, rate: 1000, seconds: 10 }) };
   stop = true;
   await feeding;
   await producer.disconnect();
   await both.stop();
-  await dropTopics(input, output, dlq);
   return { scenario: 'HTTP with autocannon (separate load generator in this process)', ...out };
 }
 
 // ---------- 7. overload ----------
 async function overload(): Promise<Result> {
-  const input = `bench-oin-${tag()}`;
-  const output = `bench-oout-${tag()}`;
-  const dlq = `bench-odlq-${tag()}`;
-  await topics(input, output, dlq);
-  const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `o-${tag()}` });
+  const worker = await workerOnFreshTopics();
+  const { input, service } = worker;
   const rate = Number(process.env.BENCH_OVERLOAD_RATE ?? 75_000);
   const seconds = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 60);
   const producer = kafka.producer();
@@ -445,8 +451,7 @@ async function overload(): Promise<Result> {
   const finalScored = await scoredCount(service.url);
   const peak = procStats(service.proc.pid as number).peakRssMiB;
   await producer.disconnect();
-  await service.stop();
-  await dropTopics(input, output, dlq);
+  await worker.stop();
   return {
     scenario: `overload: ${rate}/s offered for ${seconds} s`,
     produced,

@@ -135,8 +135,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
 
   const processChunk = async (chunk: readonly SourceRow[]): Promise<void> => {
     let records: Array<Record<string, unknown> | string> = chunk.map((r) => r.record ?? r.error ?? '');
-    const raw = chunk.filter((r) => r.value !== undefined);
-    if (raw.length > 0) {
+    // Topic rows carry raw bytes: decode them with the configured codec (file rows arrive parsed).
+    if (chunk.some((r) => r.value !== undefined)) {
       const decoded = await options.decoder.decode(chunk.map((r) => ({ value: r.value ?? null })));
       records = decoded.map((d) => (d.ok ? (d.record as Record<string, unknown>) : d.error.message));
     }
