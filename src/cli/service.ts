@@ -118,6 +118,8 @@ export async function startService({ config, logger, version, worker: withWorker
           metrics,
         }),
     });
+    const lagOf = worker;
+    metrics.setLagSource(() => lagOf.lag());
   }
 
   let draining = false;

@@ -6,6 +6,8 @@ import type { Metrics } from '../metrics/index.js';
 import type { OutRecord, ProcessedChunk, SourceRecord } from '../pipeline/index.js';
 import { SendQueue, TransactionalProducers } from '../publish/index.js';
 import { requireTopics } from '../kafka/index.js';
+import type { PartitionLag } from '../metrics/index.js';
+import { ConsumerLagReader } from './lag.js';
 
 export type Delivery = 'at-least-once' | 'exactly-once';
 
@@ -54,12 +56,15 @@ export class KafkaWorker {
   readonly #txProducers: TransactionalProducers | undefined;
   readonly #log: Logger;
   #joined = false;
+  #assignment: ReadonlyMap<string, readonly number[]> = new Map();
+  readonly #lag: ConsumerLagReader;
   #producerConnected = false;
   #stopping: Promise<void> | undefined;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'worker' });
+    this.#lag = new ConsumerLagReader(options.kafka, options.groupId);
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
@@ -81,12 +86,14 @@ export class KafkaWorker {
     this.#consumer.on(GROUP_JOIN, (e) => {
       this.#joined = true;
       const assignment = e.payload.memberAssignment;
+      this.#assignment = new Map(Object.entries(assignment));
       this.#log.info({ assignment }, 'joined the consumer group');
       const assigned = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
       void this.#txProducers?.retain(assigned);
     });
     this.#consumer.on(REBALANCING, () => {
       this.#joined = false;
+      this.#assignment = new Map();
     });
     this.#consumer.on(STOP, () => {
       this.#joined = false;
@@ -141,6 +148,11 @@ export class KafkaWorker {
     return { ready: reasons.length === 0, reasons };
   }
 
+  /** Lag of the partitions this member owns, read from the brokers now (for the scrape-time lag gauge). */
+  lag(): Promise<PartitionLag[]> {
+    return this.#lag.read(this.#assignment);
+  }
+
   async start(): Promise<void> {
     const admin = this.#options.kafka.admin();
     await admin.connect();
@@ -182,6 +194,7 @@ export class KafkaWorker {
     const steps: Array<[string, () => Promise<void>]> = [
       ['stop consuming and commit', () => this.#consumer.stop()],
       ['leave the group', () => this.#consumer.disconnect()],
+      ['close the lag reader', () => this.#lag.close()],
       ['close producers', async () => {
         await this.#producer?.disconnect();
         this.#producerConnected = false;

@@ -1,1 +1,2 @@
-export { type Metrics, type Stage, createMetrics } from './metrics.js';
+export { type LagSource, type Metrics, type PartitionLag, type Stage, createMetrics } from './metrics.js';
+export { renderMetricsDoc } from './doc.js';

@@ -7,6 +7,16 @@ const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 /** Event age buckets: 1 ms to 1 h. */
 const AGE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
+/** One partition's lag: records between the group's committed offset and the partition's end. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** Reads lag when Prometheus scrapes; set by whoever owns a consumer (the composition root wires it). */
+export type LagSource = () => Promise<readonly PartitionLag[]>;
+
 export type Stage = 'decode' | 'validate' | 'features' | 'inference' | 'encode' | 'produce' | 'commit';
 
 /**
@@ -34,12 +44,39 @@ export interface Metrics {
   readonly predictions: Histogram<'output'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method'>;
+  readonly consumerLag: Gauge<'topic' | 'partition'>;
+  readonly lagScrapeErrors: Counter;
+  /** Where consumer lag comes from at scrape time; without one the lag gauge is empty. */
+  setLagSource(source: LagSource | undefined): void;
 }
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
+  let lagSource: LagSource | undefined;
+  const lagScrapeErrors = new Counter({ name: `${PREFIX}consumer_lag_scrape_errors_total`, help: 'Scrapes whose consumer lag could not be read from the brokers (the lag gauge is then empty).', registers });
+  const consumerLag = new Gauge({
+    name: `${PREFIX}consumer_lag_records`,
+    help: "Records between the group's committed offset and the end of each partition this worker owns, read from the brokers at scrape time.",
+    labelNames: ['topic', 'partition'],
+    registers,
+    // Computed when scraped, not from the last fetch: a stuck worker fetches nothing, and its lag must still grow.
+    async collect() {
+      this.reset();
+      if (lagSource === undefined) return;
+      try {
+        for (const p of await lagSource()) this.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
+      } catch {
+        lagScrapeErrors.inc();
+      }
+    },
+  });
   return {
+    consumerLag,
+    lagScrapeErrors,
+    setLagSource: (source) => {
+      lagSource = source;
+    },
     registry,
     eventsConsumed: new Counter({ name: `${PREFIX}events_consumed_total`, help: 'Events read from the input topics.', labelNames: ['topic'], registers }),
     eventsScored: new Counter({ name: `${PREFIX}events_scored_total`, help: 'Events scored and published (or returned over HTTP), by bundle.', labelNames: ['bundle', 'version'], registers }),
