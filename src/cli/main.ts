@@ -9,6 +9,7 @@ import type { BundleManifest } from '../inference/index.js';
 import { listBundles, promote, resolveModelRef } from '../registry/index.js';
 import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
+import { type ReplayCommandOptions, replayCommand } from './replay-command.js';
 import { startService } from './service.js';
 import { readPackageVersion } from './version.js';
 
@@ -143,6 +144,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts: BackfillCommandOptions) => {
       const { config, logger } = context();
       exitCode = await backfillCommand(opts, config, logger, process.stderr.isTTY === true);
+    });
+
+  program
+    .command('replay')
+    .description('Produce a JSONL file of opportunities into the input topic at a steady rate (demo and staging load)')
+    .requiredOption('--file <file>', 'opportunities, one JSON object per line')
+    .option('--topic <name>', 'target topic (default: the first of INPUT_TOPICS)')
+    .option('--rate <events/s>', 'events per second', '1000')
+    .option('--rounds <n>', 'replay the file n times; later rounds suffix ids with #<round>', '1')
+    .option('--loop', 'replay until stopped (SIGTERM/SIGINT)')
+    .action(async (opts: ReplayCommandOptions) => {
+      const { config, logger } = context();
+      const stop = new AbortController();
+      const abort = (): void => stop.abort();
+      process.once('SIGTERM', abort);
+      process.once('SIGINT', abort);
+      exitCode = await replayCommand(opts, config, logger, stop.signal);
+      process.off('SIGTERM', abort);
+      process.off('SIGINT', abort);
     });
 
   program

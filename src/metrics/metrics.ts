@@ -51,7 +51,12 @@ export interface Metrics {
 }
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 10 });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 10 });
+    // prom-client names three gauges `_total`, which Prometheus reserves for counters (`promtool check metrics`
+    // rejects them); each is the sum of a by-type gauge it also exports, so nothing is lost.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`${PREFIX}${name}`);
+  }
   const registers = [registry];
   let lagSource: LagSource | undefined;
   const lagScrapeErrors = new Counter({ name: `${PREFIX}consumer_lag_scrape_errors_total`, help: 'Scrapes whose consumer lag could not be read from the brokers (the lag gauge is then empty).', registers });

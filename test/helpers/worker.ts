@@ -25,9 +25,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** `opportunity-scorer run` as a child process (from source, so it is always the code under test). */
-export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
+export function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
+  return spawnCli(['run'], env);
+}
+
+/** Any `opportunity-scorer` command as a child process, with HTTP on a free port. */
+export async function spawnCli(args: readonly string[], env: Record<string, string>): Promise<WorkerProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', BIN, 'run'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
