@@ -13,6 +13,14 @@ export default defineConfig({
       },
       {
         test: {
+          // Ops artefacts checked by their real tools: promtool, docker-compose, helm.
+          name: 'deploy',
+          include: ['test/deploy/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
