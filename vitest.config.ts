@@ -22,7 +22,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // The fault suite shares the broker: reduced here, in full through `npm run test:faults`.
+          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           // The broker shares two cores with the suite: one file at a time keeps timings sane.
           fileParallelism: false,

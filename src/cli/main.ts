@@ -9,6 +9,7 @@ import type { BundleManifest } from '../inference/index.js';
 import { listBundles, promote, resolveModelRef } from '../registry/index.js';
 import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
+import { type LedgerCommandOptions, ledgerCommand } from './ledger-command.js';
 import { type ReplayCommandOptions, replayCommand } from './replay-command.js';
 import { startService } from './service.js';
 import { readPackageVersion } from './version.js';
@@ -144,6 +145,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts: BackfillCommandOptions) => {
       const { config, logger } = context();
       exitCode = await backfillCommand(opts, config, logger, process.stderr.isTTY === true);
+    });
+
+  program
+    .command('ledger')
+    .description('Audit delivery: every expected id is in the output or the dead-letter topic (read_committed), not both, and with --exactly-once not twice')
+    .option('--ids <file>', 'expected opportunity ids, one per line')
+    .option('--input-topic <name>', 'expect every id (record key, else JSON id) found in this topic instead')
+    .option('--output-topic <name>', 'default OUTPUT_TOPIC')
+    .option('--dlq-topic <name>', 'default DLQ_TOPIC')
+    .option('--exactly-once', 'also fail on duplicates in the output topic')
+    .option('--sample <n>', 'example ids listed per problem', '20')
+    .option('--report <file>', 'also write the JSON report here')
+    .action(async (opts: LedgerCommandOptions) => {
+      const { config, logger } = context();
+      exitCode = await ledgerCommand(opts, config, logger);
     });
 
   program

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
-import { uniqueName } from './kafka.js';
+import { type LedgerEntry, readTopics } from '../../src/ledger/index.js';
+
+export { type LedgerEntry, type LedgerReport, ledgerReport } from '../../src/ledger/index.js';
 
 const SAMPLE = new URL('../../samples/opportunities.jsonl', import.meta.url);
 const HOUR = 3_600_000;
@@ -46,73 +48,16 @@ export async function produceJson(kafka: Kafka, topic: string, events: ReadonlyA
   }
 }
 
-export interface LedgerEntry {
-  readonly topic: string;
-  readonly id: string | undefined;
-  readonly headers: Record<string, string>;
-  readonly value: Buffer;
-  readonly key: string | null;
-}
-
 /**
- * An independent reader of the output and dead-letter topics (read_committed), collecting every record until
- * `until(entries)` holds or the timeout passes.
+ * The product's ledger reader (`opportunity-scorer ledger`): the output and dead-letter topics read as an
+ * independent read_committed consumer, until `until(entries)` holds and nothing new arrived for `settleMs`.
  */
-export async function readLedger(
+export function readLedger(
   kafka: Kafka,
   topics: readonly string[],
   until: (entries: readonly LedgerEntry[]) => boolean,
   timeoutMs = 60_000,
   settleMs = 1_500,
 ): Promise<LedgerEntry[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('ledger'), readUncommitted: false, maxWaitTimeInMs: 100 });
-  const entries: LedgerEntry[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ topic, message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
-        let id: string | undefined;
-        try {
-          id = (JSON.parse(message.value?.toString() ?? '') as { id?: string }).id;
-        } catch {
-          id = undefined;
-        }
-        entries.push({ topic, id, headers, value: message.value ?? Buffer.alloc(0), key: message.key === null ? null : message.key.toString() });
-        return Promise.resolve();
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (!until(entries) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    // Let anything still in flight (duplicates, late records) arrive before counting.
-    await new Promise((r) => setTimeout(r, settleMs));
-    return [...entries];
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
-export interface LedgerReport {
-  readonly missing: string[];
-  readonly duplicated: string[];
-  readonly inBoth: string[];
-  readonly outputs: number;
-}
-
-/** For the expected ids: which are missing from both topics, which appear more than once, which are in both. */
-export function ledgerReport(entries: readonly LedgerEntry[], outputTopic: string, expected: readonly string[]): LedgerReport {
-  const out = new Map<string, number>();
-  const dlq = new Set<string>();
-  for (const e of entries) {
-    if (e.topic === outputTopic) {
-      if (e.id !== undefined) out.set(e.id, (out.get(e.id) ?? 0) + 1);
-    } else if (e.id !== undefined) dlq.add(e.id);
-  }
-  return {
-    missing: expected.filter((id) => !out.has(id) && !dlq.has(id)),
-    duplicated: expected.filter((id) => (out.get(id) ?? 0) > 1),
-    inBoth: expected.filter((id) => out.has(id) && dlq.has(id)),
-    outputs: [...out.values()].reduce((a, b) => a + b, 0),
-  };
+  return readTopics(kafka, topics, { until, timeoutMs, idleMs: settleMs });
 }

@@ -1,0 +1,120 @@
+import type { Kafka } from 'kafkajs';
+
+/** One record of an output or dead-letter topic, reduced to what the ledger needs. */
+export interface LedgerEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** The opportunity id: the record key, else the `id` of a JSON value. */
+  readonly id: string | undefined;
+  readonly key: string | null;
+  readonly headers: Record<string, string>;
+  readonly value: Buffer;
+}
+
+export interface LedgerReport {
+  readonly expected: number;
+  readonly outputs: number;
+  readonly deadLetters: number;
+  /** Expected ids found in neither topic. */
+  readonly missing: string[];
+  /** Expected ids published more than once to the output topic. */
+  readonly duplicated: string[];
+  /** Expected ids in both the output and the dead-letter topic. */
+  readonly inBoth: string[];
+}
+
+/** The id the scorer keys its outputs and dead letters by: the record key (the input key or the event id). */
+export function ledgerId(key: Buffer | null, value: Buffer | null): string | undefined {
+  if (key !== null && key.length > 0) return key.toString();
+  try {
+    const id = (JSON.parse(value?.toString() ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** For the expected ids: which are missing from both topics, which appear more than once, which are in both. */
+export function ledgerReport(entries: readonly LedgerEntry[], outputTopic: string, expected: readonly string[]): LedgerReport {
+  const out = new Map<string, number>();
+  const dlq = new Set<string>();
+  let outputs = 0;
+  let deadLetters = 0;
+  for (const e of entries) {
+    if (e.topic === outputTopic) {
+      outputs++;
+      if (e.id !== undefined) out.set(e.id, (out.get(e.id) ?? 0) + 1);
+    } else {
+      deadLetters++;
+      if (e.id !== undefined) dlq.add(e.id);
+    }
+  }
+  return {
+    expected: expected.length,
+    outputs,
+    deadLetters,
+    missing: expected.filter((id) => !out.has(id) && !dlq.has(id)),
+    duplicated: expected.filter((id) => (out.get(id) ?? 0) > 1),
+    inBoth: expected.filter((id) => out.has(id) && dlq.has(id)),
+  };
+}
+
+export interface ReadOptions {
+  /** Stop waiting for partitions that have not reached their end after this long without a record. */
+  readonly idleMs?: number;
+  readonly timeoutMs?: number;
+  /** Keep reading until this holds (or the timeout), e.g. until every expected id has arrived. */
+  readonly until?: (entries: readonly LedgerEntry[]) => boolean;
+}
+
+/**
+ * Reads topics from the beginning to their current end as an independent consumer with `read_committed`, so
+ * records of aborted transactions never count. It commits nothing. The end is each partition's high watermark when
+ * the read starts; transaction markers occupy offsets no record reaches, so a partition also counts as done once
+ * it has been idle for `idleMs`.
+ */
+export async function readTopics(kafka: Kafka, topics: readonly string[], options: ReadOptions = {}): Promise<LedgerEntry[]> {
+  const idleMs = options.idleMs ?? 2_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  const admin = kafka.admin();
+  await admin.connect();
+  const remaining = new Map<string, bigint>();
+  try {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) remaining.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const entries: LedgerEntry[] = [];
+  let lastRecordAt = Date.now();
+  const consumer = kafka.consumer({ groupId: `ledger-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  // Idleness counts from the group join: joining takes seconds, and no record can arrive before it.
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+    lastRecordAt = Date.now();
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: ({ topic, partition, message }) => {
+        lastRecordAt = Date.now();
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
+        entries.push({ topic, partition, offset: message.offset, id: ledgerId(message.key, message.value), key: message.key === null ? null : message.key.toString(), headers, value: message.value ?? Buffer.alloc(0) });
+        const end = remaining.get(`${topic}:${partition}`);
+        if (end !== undefined && BigInt(message.offset) >= end) remaining.delete(`${topic}:${partition}`);
+        return Promise.resolve();
+      },
+    });
+    const idle = (): boolean => joined && Date.now() - lastRecordAt > idleMs;
+    const done = (): boolean => (options.until !== undefined ? options.until(entries) && idle() : remaining.size === 0 || idle());
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return [...entries];
+  } finally {
+    await consumer.disconnect();
+  }
+}
