@@ -105,6 +105,7 @@ export async function startService({ config, logger, version, worker: withWorker
       partitionsConsumedConcurrently: config.consumer.concurrency,
       fromBeginning: config.consumer.fromBeginning,
       sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+      commitIntervalMs: config.consumer.commitIntervalMs,
       logger,
       metrics,
       onDrain: () => engine.flush(),

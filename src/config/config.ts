@@ -34,6 +34,7 @@ export interface AppConfig {
     readonly concurrency: number;
     readonly fromBeginning: boolean;
     readonly sessionTimeoutMs: number;
+    readonly commitIntervalMs: number;
   };
   readonly delivery: RawConfig['DELIVERY'];
   readonly codec: {
@@ -201,6 +202,7 @@ function normalise(raw: RawConfig): AppConfig {
       concurrency: raw.CONSUMER_CONCURRENCY,
       fromBeginning: raw.CONSUMER_FROM_BEGINNING,
       sessionTimeoutMs: raw.CONSUMER_SESSION_TIMEOUT_MS,
+      commitIntervalMs: raw.CONSUMER_COMMIT_INTERVAL_MS,
     },
     delivery: raw.DELIVERY,
     codec: { input: raw.INPUT_CODEC, output: raw.OUTPUT_CODEC, schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL },

@@ -190,6 +190,12 @@ export const configKeys = {
     doc: 'A worker silent for this long loses its partitions to the others (also how long a crashed worker holds them).',
     allowed: 'integer milliseconds, 6000–300000',
   }),
+  CONSUMER_COMMIT_INTERVAL_MS: key({
+    schema: int(0, 60_000),
+    default: '0',
+    doc: 'At-least-once: 0 commits offsets after every published chunk, so a crash repeats at most the chunks in flight; a larger value commits at most that often (fewer commit round trips, more repeats after a crash). Exactly-once commits inside each transaction.',
+    allowed: 'integer milliseconds, 0–60000',
+  }),
   DELIVERY: key({
     schema: oneOf(DELIVERY_MODES),
     default: 'at-least-once',

@@ -11,6 +11,9 @@ import { ConsumerLagReader } from './lag.js';
 
 export type Delivery = 'at-least-once' | 'exactly-once';
 
+const RESTART_INITIAL_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+
 export interface WorkerOptions {
   readonly kafka: Kafka;
   readonly groupId: string;
@@ -27,6 +30,8 @@ export interface WorkerOptions {
   readonly fromBeginning: boolean;
   /** A member that sends no heartbeat for this long is removed from the group and its partitions reassigned. */
   readonly sessionTimeoutMs: number;
+  /** At-least-once: 0 commits after every published chunk; more commits at most this often. */
+  readonly commitIntervalMs?: number | undefined;
   readonly process: (records: readonly SourceRecord[]) => Promise<ProcessedChunk>;
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
@@ -56,6 +61,8 @@ export class KafkaWorker {
   readonly #txProducers: TransactionalProducers | undefined;
   readonly #log: Logger;
   #joined = false;
+  #restarting = false;
+  #restartDelayMs = RESTART_INITIAL_MS;
   #assignment: ReadonlyMap<string, readonly number[]> = new Map();
   readonly #lag: ConsumerLagReader;
   #producerConnected = false;
@@ -85,6 +92,7 @@ export class KafkaWorker {
     const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
     this.#consumer.on(GROUP_JOIN, (e) => {
       this.#joined = true;
+      this.#restartDelayMs = RESTART_INITIAL_MS;
       const assignment = e.payload.memberAssignment;
       this.#assignment = new Map(Object.entries(assignment));
       this.#log.info({ assignment }, 'joined the consumer group');
@@ -102,7 +110,14 @@ export class KafkaWorker {
       this.#joined = false;
       const { error, restart } = e.payload;
       this.#log.error({ err: error, restart }, 'consumer crashed');
-      if (!restart && this.lifecycle.is('running', 'starting')) this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
+      if (restart || !this.lifecycle.is('running', 'starting')) return;
+      // Our own non-retriable errors are bugs: restarting would repeat them. Everything else kafkajs gives up on
+      // (a broker down longer than its retries, no group coordinator) is the cluster's state, which passes.
+      if (this.lifecycle.is('starting') || (findScorerError(error) !== undefined && !isRetriable(error))) {
+        this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
+        return;
+      }
+      void this.#restartConsumer();
     });
   }
 
@@ -166,17 +181,51 @@ export class KafkaWorker {
       await this.#producer.connect();
       this.#producerConnected = true;
     }
+    await this.#runConsumer();
+    this.lifecycle.to('running');
+    this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');
+  }
+
+  /**
+   * Runs the consumer again after kafkajs gave up on it, with backoff (1 s doubling to 30 s, reset when the group
+   * is joined), until it runs or the worker drains. Readiness stays off meanwhile; offsets were only ever committed
+   * for written work, so the new run resumes where the old one left off.
+   */
+  async #restartConsumer(): Promise<void> {
+    if (this.#restarting) return;
+    this.#restarting = true;
+    try {
+      while (this.lifecycle.is('running')) {
+        const delay = this.#restartDelayMs;
+        this.#restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
+        this.#log.warn({ retryInMs: delay }, 'restarting the consumer');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!this.lifecycle.is('running')) return;
+        try {
+          await this.#consumer.disconnect().catch(() => undefined);
+          await this.#runConsumer();
+          return;
+        } catch (err) {
+          this.#log.warn({ err }, 'restarting the consumer failed');
+        }
+      }
+    } finally {
+      this.#restarting = false;
+    }
+  }
+
+  async #runConsumer(): Promise<void> {
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [...this.#options.inputTopics], fromBeginning: this.#options.fromBeginning });
     await this.#consumer.run({
       autoCommit: this.#options.delivery === 'at-least-once',
-      autoCommitInterval: 1000,
+      // Threshold 1: every chunk's resolved offsets are committed before the next chunk (a crash repeats only
+      // what was in flight). An interval trades that for fewer commit round trips.
+      ...(this.#options.commitIntervalMs ? { autoCommitInterval: this.#options.commitIntervalMs } : { autoCommitThreshold: 1 }),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
-    this.lifecycle.to('running');
-    this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');
   }
 
   /**

@@ -24,15 +24,18 @@ export interface LedgerReport {
   readonly inBoth: string[];
 }
 
-/** The id the scorer keys its outputs and dead letters by: the record key (the input key or the event id). */
+/**
+ * The opportunity id of a record: the `id` of a JSON value (outputs and JSON dead letters), else the record key (the
+ * scorer keys outputs by the input key, or by the id when the input had none; Avro values are not parsed here).
+ */
 export function ledgerId(key: Buffer | null, value: Buffer | null): string | undefined {
-  if (key !== null && key.length > 0) return key.toString();
   try {
-    const id = (JSON.parse(value?.toString() ?? '') as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
+    const id = (JSON.parse(value?.toString() ?? '') as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') return id;
   } catch {
-    return undefined;
+    // not JSON: fall back to the key
   }
+  return key !== null && key.length > 0 ? key.toString() : undefined;
 }
 
 /** For the expected ids: which are missing from both topics, which appear more than once, which are in both. */

@@ -4,9 +4,10 @@ import { type LedgerEntry, ledgerId, ledgerReport } from '../../../src/ledger/in
 const entry = (topic: string, id: string | undefined, offset = '0'): LedgerEntry => ({ topic, partition: 0, offset, id, key: id ?? null, headers: {}, value: Buffer.alloc(0) });
 
 describe('ledger', () => {
-  it('identifies records by key, else by the JSON id', () => {
-    expect(ledgerId(Buffer.from('k1'), Buffer.from('{"id":"v1"}'))).toBe('k1');
-    expect(ledgerId(null, Buffer.from('{"id":"v1"}'))).toBe('v1');
+  it('identifies records by the JSON id, else by key', () => {
+    expect(ledgerId(Buffer.from('k1'), Buffer.from('{"id":"v1"}'))).toBe('v1');
+    expect(ledgerId(Buffer.from('k1'), Buffer.from('\u0000avro'))).toBe('k1');
+    expect(ledgerId(null, Buffer.from('null'))).toBeUndefined();
     expect(ledgerId(null, Buffer.from('\u0000avro'))).toBeUndefined();
   });
 
