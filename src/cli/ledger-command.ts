@@ -26,12 +26,14 @@ export async function ledgerCommand(opts: LedgerCommandOptions, config: AppConfi
   const kafka = createKafka(config.kafka, logger);
   const outputTopic = opts.outputTopic ?? config.topics.output;
   const dlqTopic = opts.dlqTopic ?? config.topics.deadLetter;
-  const expected =
+  // The expected ids and the audited topics are independent reads: side by side.
+  const [expected, entries] = await Promise.all([
     opts.ids !== undefined
-      ? (await readFile(opts.ids, 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '')
-      : (await readTopics(kafka, [opts.inputTopic as string])).flatMap((e) => (e.id === undefined ? [] : [e.id]));
-  const unique = [...new Set(expected)];
-  const report = ledgerReport(await readTopics(kafka, [outputTopic, dlqTopic]), outputTopic, unique);
+      ? readFile(opts.ids, 'utf8').then((text) => text.split('\n').map((l) => l.trim()).filter((l) => l !== ''))
+      : readTopics(kafka, [opts.inputTopic as string]).then((es) => es.flatMap((e) => (e.id === undefined ? [] : [e.id]))),
+    readTopics(kafka, [outputTopic, dlqTopic]),
+  ]);
+  const report = ledgerReport(entries, outputTopic, [...new Set(expected)]);
   const sample = Number(opts.sample);
   const summary = {
     outputTopic,

@@ -2,11 +2,10 @@ import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Pa
 import { ScorerError, findScorerError, isRetriable } from '../errors.js';
 import { Lifecycle } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
-import type { Metrics } from '../metrics/index.js';
+import type { Metrics, PartitionLag } from '../metrics/index.js';
 import type { OutRecord, ProcessedChunk, SourceRecord } from '../pipeline/index.js';
 import { SendQueue, TransactionalProducers } from '../publish/index.js';
 import { requireTopics } from '../kafka/index.js';
-import type { PartitionLag } from '../metrics/index.js';
 import { ConsumerLagReader } from './lag.js';
 
 export type Delivery = 'at-least-once' | 'exactly-once';
@@ -96,7 +95,7 @@ export class KafkaWorker {
       const assignment = e.payload.memberAssignment;
       this.#assignment = new Map(Object.entries(assignment));
       this.#log.info({ assignment }, 'joined the consumer group');
-      const assigned = new Set(Object.entries(assignment).flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
+      const assigned = new Set([...this.#assignment].flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
       void this.#txProducers?.retain(assigned);
     });
     this.#consumer.on(REBALANCING, () => {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { referenceRequest } from '../fixtures/reference-request.js';
 import { run, tool } from '../helpers/tools.js';
-import { freePort } from '../helpers/worker.js';
+import { spawnCli } from '../helpers/worker.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -72,34 +71,19 @@ describe('Dockerfile', () => {
     expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
     chmodRecursive(app, 0o555);
 
-    const port = await freePort();
-    const nobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const proc: ChildProcess = spawn(process.execPath, ['bin/opportunity-scorer.js', 'serve'], {
-      ...nobody,
+    const runtime = await spawnCli(['serve'], { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOME: '/nonexistent' }, {
+      entry: [process.execPath, 'bin/opportunity-scorer.js'],
       cwd: app,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'warn', HOME: '/nonexistent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
     });
-    let output = '';
-    proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
-    onTestFinished(async () => {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-      await exited;
-    });
-    const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    while (!(await fetch(`${base}/ready`).then((r) => r.ok, () => false))) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`runtime did not become ready:\n${output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    if (process.getuid?.() === 0) expect(readFileSync(`/proc/${proc.pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s/m);
+    await runtime.waitReady(30_000);
+    if (process.getuid?.() === 0) expect(readFileSync(`/proc/${runtime.proc.pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s/m);
+    const base = `http://127.0.0.1:${runtime.port}`;
     const res = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(referenceRequest) });
     expect(res.status).toBe(200);
     expect(await res.json()).toHaveProperty('composite_score');
-    proc.kill('SIGTERM');
-    expect(await exited, output).toBe(0);
+    runtime.signal('SIGTERM');
+    expect(await runtime.exited, runtime.logs()).toBe(0);
   });
 });
 

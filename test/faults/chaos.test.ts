@@ -4,12 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, type Producer, logLevel } from 'kafkajs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { testAdmin, testKafka, uniqueName } from '../helpers/kafka.js';
-import { ledgerReport, readLedger, sampleEvents } from '../helpers/ledger.js';
+import { type LedgerReport, ledgerReport, readLedger, sampleEvents } from '../helpers/ledger.js';
 import { type Topics, workerTopics } from '../helpers/service.js';
 import { type WorkerProcess, freePort, spawnWorker } from '../helpers/worker.js';
 
@@ -18,7 +19,6 @@ const KILLS = Number(process.env.FAULT_KILLS ?? (FULL ? 20 : 2));
 const EOS_KILLS = Number(process.env.FAULT_EOS_KILLS ?? (FULL ? 10 : 2));
 /** Per test: the full profile runs for minutes. */
 const TIMEOUT = FULL ? 1_200_000 : 300_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const between = (lo: number, hi: number): number => lo + Math.random() * (hi - lo);
 const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
 
@@ -58,8 +58,9 @@ function report(f: Figures): void {
   console.log(`[faults] ${JSON.stringify(f)}`);
 }
 
-async function audit(kafka: Kafka, topics: Topics, ids: readonly string[]): Promise<ReturnType<typeof ledgerReport>> {
-  const entries = await readLedger(kafka, [topics.output, topics.dlq], (es) => new Set(es.map((e) => e.id)).size >= ids.length, 180_000, 3_000);
+/** The ledger over the output and dead-letter topics, once every expected id has arrived (or after `timeoutMs`). */
+async function audit(kafka: Kafka, topics: Pick<Topics, 'output' | 'dlq'>, ids: readonly string[], timeoutMs = 180_000): Promise<LedgerReport> {
+  const entries = await readLedger(kafka, [topics.output, topics.dlq], (es) => new Set(es.map((e) => e.id)).size >= ids.length, timeoutMs, 3_000);
   return ledgerReport(entries, topics.output, ids);
 }
 
@@ -191,9 +192,8 @@ describe('fault suite', () => {
     await stream(kafka, topics.input, second, 5_000).done;
     phase('second half produced');
     const ids = events.map((e) => e.id);
-    const entries = await readLedger(kafka, [topics.output, topics.dlq], (es) => new Set(es.map((e) => e.id)).size >= ids.length, 120_000, 3_000);
+    const r = await audit(kafka, topics, ids, 120_000);
     phase('ledger read');
-    const r = ledgerReport(entries, topics.output, ids);
     expect(worker.proc.exitCode, worker.logs().slice(-3000)).toBeNull();
     expect(r.missing.length, `missing ${r.missing.length}; worker log:\n${worker.logs().slice(-3000)}`).toBe(0);
     worker.signal('SIGTERM');

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
@@ -29,13 +29,15 @@ export function spawnWorker(env: Record<string, string>): Promise<WorkerProcess>
   return spawnCli(['run'], env);
 }
 
-/** Any `opportunity-scorer` command as a child process, with HTTP on a free port. */
-export async function spawnCli(args: readonly string[], env: Record<string, string>): Promise<WorkerProcess> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A child process whose output is collected, killed (SIGKILL) when the test finishes if it is still running. */
+export interface LoggedProcess {
+  readonly proc: ChildProcess;
+  readonly logs: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+export function spawnLogged(command: string, args: readonly string[], options: SpawnOptions = {}): LoggedProcess {
+  const proc = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -46,21 +48,42 @@ export async function spawnCli(args: readonly string[], env: Record<string, stri
       await exited;
     }
   });
+  return { proc, logs: () => output, exited };
+}
+
+export interface CliOptions {
+  /** How to start the CLI: from source by default; e.g. `[node, 'bin/opportunity-scorer.js']` for a built tree. */
+  readonly entry?: readonly string[];
+  readonly cwd?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** Any `opportunity-scorer` command as a child process, with HTTP on a free port. */
+export async function spawnCli(args: readonly string[], env: Record<string, string>, options: CliOptions = {}): Promise<WorkerProcess> {
+  const port = await freePort();
+  const [command = process.execPath, ...entryArgs] = options.entry ?? [process.execPath, '--import', 'tsx', BIN];
+  const { proc, logs, exited } = spawnLogged(command, [...entryArgs, ...args], {
+    cwd: options.cwd,
+    uid: options.uid,
+    gid: options.gid,
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...env },
+  });
   return {
     proc,
     port,
-    logs: () => output,
+    logs,
     exited,
     signal: (sig) => proc.kill(sig),
     async waitReady(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}:\n${output.slice(-3000)}`);
+        if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}:\n${logs().slice(-3000)}`);
         const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false);
         if (ok) return;
         await new Promise((r) => setTimeout(r, 250));
       }
-      throw new Error(`worker not ready within ${timeoutMs} ms:\n${output.slice(-3000)}`);
+      throw new Error(`worker not ready within ${timeoutMs} ms:\n${logs().slice(-3000)}`);
     },
   };
 }

@@ -1,16 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { testAdmin, testBrokers, uniqueName } from '../../helpers/kafka.js';
 import { run, tool } from '../../helpers/tools.js';
-import { freePort, spawnCli } from '../../helpers/worker.js';
+import { freePort, spawnCli, spawnLogged } from '../../helpers/worker.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface ComposeService {
   readonly command?: string[];
@@ -45,21 +44,12 @@ async function startPrometheus(scorerPort: number): Promise<{ url: string; logs:
   config.scrape_configs = [job];
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
   const port = await freePort();
-  const proc: ChildProcess = spawn(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  onTestFinished(async () => {
-    proc.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  // Registered before the process, so the process is stopped first (hooks run last-in, first-out).
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const { logs } = spawnLogged(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
   const url = `http://127.0.0.1:${port}`;
   await until('Prometheus to be ready', 30_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined));
-  return { url, logs: () => output };
+  return { url, logs };
 }
 
 async function query(url: string, promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
