@@ -113,10 +113,11 @@ line(
     { expr: `sum(rate(${P}batch_size_sum{${sel}}[$__rate_interval])) / sum(rate(${P}batch_size_count{${sel}}[$__rate_interval]))`, legend: 'mean' },
   ]),
   timeseries(8, 'Batch wait', 's', 'How long the first row of a batch waited for it to fill (bounded by BATCH_MAX_DELAY_MS).', quantiles('batch_wait_seconds', '', '', (q) => `p${Number(q) * 100}`)),
-  timeseries(8, 'Kafka writes', 'ops', 'Failed writes and their retries; the worker commits nothing it has not written.', [
+  timeseries(8, 'Kafka errors', 'ops', 'Failed writes and their retries (the worker commits nothing it has not written), lag reads that failed, and consumer restarts after a crash: by the client, or by the worker once the client gave up (a worker that keeps restarting cannot join its group: check ACLs and the brokers).', [
     { expr: `sum by (topic) (rate(${P}produce_errors_total{${sel}}[$__rate_interval]))`, legend: 'errors {{topic}}' },
     { expr: `sum(rate(${P}produce_retries_total{${sel}}[$__rate_interval]))`, legend: 'retries' },
     { expr: `sum(rate(${P}consumer_lag_scrape_errors_total{${sel}}[$__rate_interval]))`, legend: 'lag read errors' },
+    { expr: `sum by (by) (rate(${P}consumer_restarts_total{${sel}}[$__rate_interval]))`, legend: 'consumer restarts by {{by}}' },
   ]),
 );
 

@@ -16,7 +16,10 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer metadata requests (default 90)
 #   KAFKA_SASL_PORT        also listen with SASL_PLAINTEXT on this port: PLAIN and SCRAM-SHA-256/512 for the user
 #                          KAFKA_SASL_USER (default scorer) with KAFKA_SASL_PASS (default scorer-secret); SCRAM users
-#                          are written when the storage is formatted (kafka.sh reset to add them to an old one)
+#                          are written when the storage is formatted (kafka.sh reset to add them to an old one).
+#                          It also turns on ACLs: a resource without ACLs stays open to everyone, the plaintext
+#                          listener's clients (User:ANONYMOUS) are super users, and the SASL user is held to the
+#                          ACLs an admin sets (tests revoke and restore its group access)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -99,6 +102,9 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASS";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+super.users=User:ANONYMOUS
 PROPS
     scram=(--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASS]" --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASS]")
   fi

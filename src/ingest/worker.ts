@@ -61,6 +61,9 @@ export class KafkaWorker {
   readonly #log: Logger;
   #joined = false;
   #restarting = false;
+  /** Set by every crash kafkajs will not recover from: a consumer run that crashes while starting is no success. */
+  #crashed = false;
+  #lastCrash: Error | undefined;
   #restartDelayMs = RESTART_INITIAL_MS;
   #assignment: ReadonlyMap<string, readonly number[]> = new Map();
   readonly #lag: ConsumerLagReader;
@@ -109,7 +112,13 @@ export class KafkaWorker {
       this.#joined = false;
       const { error, restart } = e.payload;
       this.#log.error({ err: error, restart }, 'consumer crashed');
-      if (restart || !this.lifecycle.is('running', 'starting')) return;
+      if (restart) {
+        this.#options.metrics?.consumerRestarts.inc({ by: 'client' });
+        return;
+      }
+      this.#crashed = true;
+      this.#lastCrash = error;
+      if (!this.lifecycle.is('running', 'starting')) return;
       // Our own non-retriable errors are bugs: restarting would repeat them. Everything else kafkajs gives up on
       // (a broker down longer than its retries, no group coordinator) is the cluster's state, which passes.
       if (this.lifecycle.is('starting') || (findScorerError(error) !== undefined && !isRetriable(error))) {
@@ -181,6 +190,10 @@ export class KafkaWorker {
       this.#producerConnected = true;
     }
     await this.#runConsumer();
+    if (this.#crashed) {
+      // At start-up a consumer that cannot join (no access to the group, say) is a deployment error: fail fast.
+      throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#lastCrash?.message ?? 'unknown error'}`, { cause: this.#lastCrash, retriable: false });
+    }
     this.lifecycle.to('running');
     this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');
   }
@@ -200,10 +213,14 @@ export class KafkaWorker {
         this.#log.warn({ retryInMs: delay }, 'restarting the consumer');
         await new Promise((resolve) => setTimeout(resolve, delay));
         if (!this.lifecycle.is('running')) return;
+        this.#options.metrics?.consumerRestarts.inc({ by: 'worker' });
         try {
           await this.#consumer.disconnect().catch(() => undefined);
+          this.#crashed = false;
           await this.#runConsumer();
-          return;
+          // kafkajs reports a failed join as a crash event, not as an error of run(): that run is no success.
+          if (!this.#crashed) return;
+          this.#log.warn('the restarted consumer crashed while joining its group');
         } catch (err) {
           this.#log.warn({ err }, 'restarting the consumer failed');
         }

@@ -46,6 +46,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'route' | 'method'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly lagScrapeErrors: Counter;
+  readonly consumerRestarts: Counter<'by'>;
   /** Where consumer lag comes from at scrape time; without one the lag gauge is empty. */
   setLagSource(source: LagSource | undefined): void;
 }
@@ -104,6 +105,12 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       help: 'Distribution of each model output (profit %, success probability, duration hours), for drift dashboards.',
       labelNames: ['output'],
       buckets: [-1, -0.5, -0.25, -0.1, -0.05, 0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1, 2, 4, 8, 16, 24, 48, 72, 120, 168],
+      registers,
+    }),
+    consumerRestarts: new Counter({
+      name: `${PREFIX}consumer_restarts_total`,
+      help: 'Kafka consumer restarts after a crash: by the Kafka client itself (by=client), or by the worker after the client gave up (by=worker, once per attempt).',
+      labelNames: ['by'],
       registers,
     }),
     httpRequests: new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route and status.', labelNames: ['route', 'method', 'status'], registers }),

@@ -104,7 +104,7 @@ describe('observability: the compose stack commands, scraped by a real Prometheu
       return all.length > 0 && all.every((r) => r.health === 'ok') ? all : undefined;
     });
     expect(rules.map((r) => r.name)).toContain('OpportunityScorerNoOutput');
-    expect(rules).toHaveLength(9);
+    expect(rules).toHaveLength(10);
     const firing = await query(url, 'ALERTS{alertstate="firing"}');
     expect(firing).toEqual([]);
 
