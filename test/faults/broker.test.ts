@@ -1,0 +1,77 @@
+// The broker stopped mid-stream and started again on the same data, under a running worker.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { uniqueName } from '../helpers/kafka.js';
+import { sampleEvents } from '../helpers/ledger.js';
+import { freePort, spawnWorker } from '../helpers/worker.js';
+import { FULL, TIMEOUT, audit, figures, sleep, stream } from './support.js';
+
+const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
+
+describe('fault suite: broker restart', () => {
+  it('broker stopped and restarted mid-stream: the worker rides it out, nothing lost', async () => {
+    const started = Date.now();
+    // A broker of this test's own (the shared one must stay up for the other suites).
+    const port = await freePort();
+    const state = mkdtempSync(join(tmpdir(), 'kafka-fault-'));
+    const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_STATE_DIR: state };
+    const broker = (cmd: 'start' | 'stop'): void => {
+      const r = spawnSync('bash', [KAFKA_SCRIPT, cmd], { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`kafka.sh ${cmd} failed (the broker restart scenario needs the project's local broker: Java 17+ and Maven):\n${r.stderr}`);
+    };
+    broker('start');
+    onTestFinished(() => {
+      broker('stop');
+      rmSync(state, { recursive: true, force: true });
+    });
+    // Phases with times, so a slow or stuck step is visible in CI's output.
+    const phase = (name: string): void => console.log(`[faults] broker scenario: ${name} at ${Math.round((Date.now() - started) / 1000)} s`);
+    phase('broker started');
+    const kafka = new Kafka({ clientId: uniqueName('fault'), brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = { input: uniqueName('in'), output: uniqueName('out'), dlq: uniqueName('dlq'), group: uniqueName('group') };
+    await admin.createTopics({ waitForLeaders: true, topics: [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 4 })) });
+    await admin.disconnect();
+    const worker = await spawnWorker({
+      KAFKA_BROKERS: `127.0.0.1:${port}`,
+      INPUT_TOPICS: topics.input,
+      OUTPUT_TOPIC: topics.output,
+      DLQ_TOPIC: topics.dlq,
+      CONSUMER_GROUP: topics.group,
+      CONSUMER_SESSION_TIMEOUT_MS: '10000',
+    });
+    await worker.waitReady(90_000);
+    const events = sampleEvents(FULL ? 40_000 : 15_000, 'broker');
+    const first = events.slice(0, events.length / 2);
+    const second = events.slice(events.length / 2);
+    phase('worker ready');
+    await stream(kafka, topics.input, first, 5_000).done;
+    phase('first half produced');
+    broker('stop');
+    phase('broker stopped');
+    await sleep(FULL ? 15_000 : 5_000);
+    broker('start');
+    phase('broker restarted');
+    await stream(kafka, topics.input, second, 5_000).done;
+    phase('second half produced');
+    const ids = events.map((e) => e.id);
+    const r = await audit(kafka, topics, ids, 120_000);
+    phase('ledger read');
+    expect(worker.proc.exitCode, worker.logs().slice(-3000)).toBeNull();
+    expect(r.missing.length, `missing ${r.missing.length}; worker log:\n${worker.logs().slice(-3000)}`).toBe(0);
+    worker.signal('SIGTERM');
+    const code = await Promise.race([worker.exited, sleep(60_000).then(() => 'still running 60 s after SIGTERM')]);
+    expect(code, worker.logs().slice(-6000)).toBe(0);
+    const own = (worker.logs().match(/"msg":"restarting the consumer"/g) ?? []).length;
+    const kafkajs = (worker.logs().match(/Restarting the consumer in/g) ?? []).length;
+    console.log(`[faults] broker scenario: consumer restarts by kafkajs ${kafkajs}, by the worker after kafkajs gave up ${own}`);
+    const f = figures('broker stop + restart mid-stream', 1, ids, r, started);
+    expect(f.missing).toBe(0);
+  }, TIMEOUT);
+});
