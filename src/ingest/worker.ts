@@ -192,7 +192,7 @@ export class KafkaWorker {
     await this.#runConsumer();
     if (this.#crashed) {
       // At start-up a consumer that cannot join (no access to the group, say) is a deployment error: fail fast.
-      throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#lastCrash?.message ?? 'unknown error'}`, { cause: this.#lastCrash, retriable: false });
+      throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#lastCrash?.message ?? 'unknown error'} (check the group's ACLs for this user, and that the brokers are reachable)`, { cause: this.#lastCrash, retriable: false });
     }
     this.lifecycle.to('running');
     this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');

@@ -1,7 +1,8 @@
 // Shared by the fault suite's scenarios: a steady background producer, the ledger audit, the figures each scenario
 // prints (RELIABILITY.md records them from a full run) and a reader of a worker's own /metrics.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, Producer } from 'kafkajs';
+import { type AclEntry, AclOperationTypes, AclPermissionTypes, AclResourceTypes, type Admin, type Kafka, type Producer, ResourcePatternTypes } from 'kafkajs';
+import { inject, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { type LedgerReport, ledgerReport, readLedger } from '../helpers/ledger.js';
 import type { Topics } from '../helpers/service.js';
@@ -93,5 +94,38 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${worker.logs().slice(-3000)}`);
 }
+
+/** The user of the broker's SASL listener: held to ACLs (resources without any stay open to it). */
+export const SASL_USER = 'scorer';
+
+/** A worker's environment on the SASL listener, as SASL_USER, so ACLs can take access away from it mid-stream. */
+export function saslEnv(env: Record<string, string>): Record<string, string> {
+  const brokers = inject('kafkaSaslBrokers');
+  if (brokers === '') {
+    throw new Error('No SASL listener with ACLs: the local JVM broker provides one; with KAFKA_BROKERS or Docker set KAFKA_SASL_BROKERS (user scorer / scorer-secret, SCRAM, an authorizer on).');
+  }
+  return { ...env, KAFKA_BROKERS: brokers, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: SASL_USER, KAFKA_SASL_PASSWORD: 'scorer-secret' };
+}
+
+/**
+ * Denies SASL_USER `operation` on a group or topic until the returned function lifts it (also lifted when the test
+ * ends). Faults made this way touch only the worker: the broker's own writes (transaction markers) go on.
+ */
+export async function deny(admin: Admin, resourceType: AclResourceTypes.GROUP | AclResourceTypes.TOPIC, resourceName: string, operation: AclOperationTypes): Promise<() => Promise<void>> {
+  const acl: AclEntry = { resourceType, resourceName, resourcePatternType: ResourcePatternTypes.LITERAL, principal: `User:${SASL_USER}`, host: '*', operation, permissionType: AclPermissionTypes.DENY };
+  await admin.createAcls({ acl: [acl] }).catch((err: unknown) => {
+    throw new Error(`the broker refused an ACL (it needs an authorizer on; the local JVM broker has one): ${String(err)}`);
+  });
+  let lifted = false;
+  const lift = async (): Promise<void> => {
+    if (lifted) return;
+    lifted = true;
+    await admin.deleteAcls({ filters: [acl] });
+  };
+  onTestFinished(() => lift().catch(() => undefined));
+  return lift;
+}
+
+export { AclOperationTypes, AclResourceTypes };
 
 export const isReady = (worker: WorkerProcess): Promise<boolean> => fetch(`http://127.0.0.1:${worker.port}/ready`).then((r) => r.ok, () => false);
