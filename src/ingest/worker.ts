@@ -57,6 +57,7 @@ export class KafkaWorker {
   #sendQueue: SendQueue | undefined;
   #producerGeneration = 0;
   #resetting: Promise<void> | undefined;
+  #producersClosed = false;
   readonly #txProducers: TransactionalProducers | undefined;
   readonly #log: Logger;
   #joined = false;
@@ -148,14 +149,20 @@ export class KafkaWorker {
 
   /** Replaces the at-least-once producer after a failed write (once per failure, however many callers saw it). */
   async #resetProducer(generation: number): Promise<void> {
-    if (generation !== this.#producerGeneration) return this.#resetting;
+    if (generation !== this.#producerGeneration || this.#producersClosed) return this.#resetting;
     this.#resetting = (async () => {
       this.#producerGeneration++;
       const old = this.#producer;
       this.#producerConnected = false;
+      await this.#sendQueue?.close();
       await old?.disconnect().catch(() => undefined);
       const fresh = this.#newProducer();
       await fresh.connect();
+      if (this.#producersClosed) {
+        // The drain closed the producers meanwhile: a producer connected now would never be closed.
+        await fresh.disconnect();
+        return;
+      }
       this.#producer = fresh;
       this.#sendQueue = new SendQueue(fresh);
       this.#producerConnected = true;
@@ -261,6 +268,11 @@ export class KafkaWorker {
       ['leave the group', () => this.#consumer.disconnect()],
       ['close the lag reader', () => this.#lag.close()],
       ['close producers', async () => {
+        // A chunk of a crashed consumer run can still be publishing (kafkajs does not wait for it when it gives
+        // up): let its writes and any producer replacement settle first, so no connection outlives the drain.
+        this.#producersClosed = true;
+        await this.#resetting?.catch(() => undefined);
+        await this.#sendQueue?.close();
         await this.#producer?.disconnect();
         this.#producerConnected = false;
         await this.#txProducers?.closeAll();

@@ -15,23 +15,36 @@ interface Waiter {
 export class SendQueue {
   readonly #producer: Producer;
   #waiting: Waiter[] = [];
-  #inFlight = false;
+  #pumping: Promise<void> | undefined;
+  #closed = false;
 
   constructor(producer: Producer) {
     this.#producer = producer;
   }
 
   send(topicMessages: TopicMessages[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('the send queue is closed (its producer is being replaced or closed)'));
     if (topicMessages.every((t) => t.messages.length === 0)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ topicMessages, resolve, reject });
-      void this.#pump();
+      this.#pumping ??= this.#pump();
     });
   }
 
+  /**
+   * Refuses new and queued writes and waits for the request in flight to settle. Call it before the producer is
+   * disconnected: kafkajs reconnects a disconnected producer inside a send that is still retrying, and nothing
+   * would ever close that connection again.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const refused = this.#waiting;
+    this.#waiting = [];
+    for (const w of refused) w.reject(new Error('the send queue is closed (its producer is being replaced or closed)'));
+    await this.#pumping;
+  }
+
   async #pump(): Promise<void> {
-    if (this.#inFlight) return;
-    this.#inFlight = true;
     try {
       while (this.#waiting.length > 0) {
         const group = this.#waiting;
@@ -44,7 +57,7 @@ export class SendQueue {
         }
       }
     } finally {
-      this.#inFlight = false;
+      this.#pumping = undefined;
     }
   }
 }
