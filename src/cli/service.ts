@@ -119,8 +119,7 @@ export async function startService({ config, logger, version, worker: withWorker
           metrics,
         }),
     });
-    const lagOf = worker;
-    metrics.setLagSource(() => lagOf.lag());
+    metrics.setLagSource(worker.lag.bind(worker));
   }
 
   let draining = false;

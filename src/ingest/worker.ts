@@ -62,9 +62,8 @@ export class KafkaWorker {
   readonly #log: Logger;
   #joined = false;
   #restarting = false;
-  /** Set by every crash kafkajs will not recover from: a consumer run that crashes while starting is no success. */
-  #crashed = false;
-  #lastCrash: Error | undefined;
+  /** The last crash kafkajs will not recover from; cleared before each run, so a run that crashed while joining shows. */
+  #crash: Error | undefined;
   #restartDelayMs = RESTART_INITIAL_MS;
   #assignment: ReadonlyMap<string, readonly number[]> = new Map();
   readonly #lag: ConsumerLagReader;
@@ -117,8 +116,7 @@ export class KafkaWorker {
         this.#options.metrics?.consumerRestarts.inc({ by: 'client' });
         return;
       }
-      this.#crashed = true;
-      this.#lastCrash = error;
+      this.#crash = error;
       if (!this.lifecycle.is('running', 'starting')) return;
       // Our own non-retriable errors are bugs: restarting would repeat them. Everything else kafkajs gives up on
       // (a broker down longer than its retries, no group coordinator) is the cluster's state, which passes.
@@ -197,9 +195,9 @@ export class KafkaWorker {
       this.#producerConnected = true;
     }
     await this.#runConsumer();
-    if (this.#crashed) {
+    if (this.#crash !== undefined) {
       // At start-up a consumer that cannot join (no access to the group, say) is a deployment error: fail fast.
-      throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#lastCrash?.message ?? 'unknown error'} (check the group's ACLs for this user, and that the brokers are reachable)`, { cause: this.#lastCrash, retriable: false });
+      throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#crash.message} (check the group's ACLs for this user, and that the brokers are reachable)`, { cause: this.#crash, retriable: false });
     }
     this.lifecycle.to('running');
     this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');
@@ -223,10 +221,10 @@ export class KafkaWorker {
         this.#options.metrics?.consumerRestarts.inc({ by: 'worker' });
         try {
           await this.#consumer.disconnect().catch(() => undefined);
-          this.#crashed = false;
+          this.#crash = undefined;
           await this.#runConsumer();
           // kafkajs reports a failed join as a crash event, not as an error of run(): that run is no success.
-          if (!this.#crashed) return;
+          if (this.#crash === undefined) return;
           this.#log.warn('the restarted consumer crashed while joining its group');
         } catch (err) {
           this.#log.warn({ err }, 'restarting the consumer failed');

@@ -6,6 +6,8 @@ interface Waiter {
   readonly reject: (err: unknown) => void;
 }
 
+const closedError = (): Error => new Error('the send queue is closed (its producer is being replaced or closed)');
+
 /**
  * Serialises writes on one idempotent producer: kafkajs must not have two requests of an idempotent producer in
  * flight (sequence numbers go out of order, tulios/kafkajs#598, #1005), so everything that arrives while a request
@@ -23,7 +25,7 @@ export class SendQueue {
   }
 
   send(topicMessages: TopicMessages[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('the send queue is closed (its producer is being replaced or closed)'));
+    if (this.#closed) return Promise.reject(closedError());
     if (topicMessages.every((t) => t.messages.length === 0)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ topicMessages, resolve, reject });
@@ -40,7 +42,7 @@ export class SendQueue {
     this.#closed = true;
     const refused = this.#waiting;
     this.#waiting = [];
-    for (const w of refused) w.reject(new Error('the send queue is closed (its producer is being replaced or closed)'));
+    for (const w of refused) w.reject(closedError());
     await this.#pumping;
   }
 

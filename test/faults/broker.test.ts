@@ -51,14 +51,14 @@ describe('fault suite: broker restart', () => {
     const first = events.slice(0, events.length / 2);
     const second = events.slice(events.length / 2);
     phase('worker ready');
-    await stream(kafka, topics.input, first, 5_000).done;
+    await stream(kafka, topics.input, first, 5_000);
     phase('first half produced');
     broker('stop');
     phase('broker stopped');
     await sleep(FULL ? 15_000 : 5_000);
     broker('start');
     phase('broker restarted');
-    await stream(kafka, topics.input, second, 5_000).done;
+    await stream(kafka, topics.input, second, 5_000);
     phase('second half produced');
     const ids = events.map((e) => e.id);
     const r = await audit(kafka, topics, ids, 120_000);

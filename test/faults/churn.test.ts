@@ -38,7 +38,7 @@ describe('fault suite: group churn', () => {
       await join();
     }
     expect((await admin.describeGroups([topics.group])).groups[0]?.members.length).toBeLessThanOrEqual(3);
-    await producing.done;
+    await producing;
     const ids = events.map((e) => e.id);
     const r = await audit(kafka, topics, ids);
     for (const w of workers) w.signal('SIGTERM');

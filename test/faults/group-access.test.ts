@@ -2,12 +2,13 @@
 // treats GROUP_AUTHORIZATION_FAILED as non-retriable and gives up on the consumer for good, so this is the
 // deterministic test of the worker's own consumer restart: it must keep retrying (readiness off) and resume with
 // nothing lost once access is back, without a redeploy.
+import { AclOperationTypes, AclResourceTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { testAdmin, testKafka } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
-import { spawnWorker } from '../helpers/worker.js';
-import { AclOperationTypes, AclResourceTypes, FULL, IN_FLIGHT_PER_KILL, TIMEOUT, audit, between, deny, figures, isReady, metricValue, saslEnv, sleep, stream, waitFor } from './support.js';
+import { isReady, spawnWorker, waitFor } from '../helpers/worker.js';
+import { FULL, IN_FLIGHT_PER_KILL, TIMEOUT, audit, between, deny, figures, metricValue, saslEnv, sleep, stream } from './support.js';
 
 const RESTARTS = 'opportunity_scorer_consumer_restarts_total';
 
@@ -33,7 +34,7 @@ describe('fault suite: consumer group access', () => {
       await restore();
       await waitFor('readiness after access was restored', () => isReady(worker), worker, 90_000);
     }
-    await producing.done;
+    await producing;
     const ids = events.map((e) => e.id);
     const r = await audit(kafka, topics, ids);
     const byWorker = await metricValue(worker, RESTARTS, { by: 'worker' });

@@ -26,7 +26,7 @@ async function killLoop(delivery: 'at-least-once' | 'exactly-once', kills: numbe
   }
   const last = await spawnWorker(env);
   await last.waitReady(90_000);
-  await producing.done;
+  await producing;
   const ids = events.map((e) => e.id);
   const r = await audit(kafka, topics, ids);
   last.signal('SIGTERM');

@@ -2,13 +2,14 @@
 // worker's user loses WRITE on it (an ACL), then gets it back. (A record size limit below any result's size was the
 // first way tried: at-least-once rode it out, but under exactly-once the broker's transaction coordinator cannot
 // write its abort markers past the limit either, calls that fatal, and leaves the transaction hanging for good.)
+import { AclOperationTypes, AclResourceTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { readTopics } from '../../src/ledger/index.js';
 import { testAdmin, testKafka } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
 import { spawnWorker } from '../helpers/worker.js';
-import { AclOperationTypes, AclResourceTypes, FULL, TIMEOUT, audit, between, deny, figures, metricValue, saslEnv, sleep, stream } from './support.js';
+import { FULL, TIMEOUT, audit, between, deny, figures, metricValue, saslEnv, sleep, stream } from './support.js';
 
 const OUTAGES = FULL ? 3 : 1;
 const OUTAGE_MS = FULL ? 20_000 : 6_000;
@@ -34,7 +35,7 @@ describe('fault suite: output topic unavailable', () => {
       expect(await published()).toBe(before);
       await restore();
     }
-    await producing.done;
+    await producing;
     const ids = events.map((e) => e.id);
     const r = await audit(kafka, topics, ids);
     const retries = await metricValue(worker, 'opportunity_scorer_produce_retries_total');

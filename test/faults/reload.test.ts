@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { promote } from '../../src/registry/index.js';
 import { testAdmin, testKafka } from '../helpers/kafka.js';
-import { type LedgerEntry, readLedger, ledgerReport, sampleEvents } from '../helpers/ledger.js';
+import { sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
-import { spawnWorker } from '../helpers/worker.js';
-import { FULL, TIMEOUT, between, figures, metricValue, sleep, stream, waitFor } from './support.js';
+import { spawnWorker, waitFor } from '../helpers/worker.js';
+import { FULL, TIMEOUT, audit, between, figures, metricValue, sleep, stream } from './support.js';
 
 const VERSIONS = ['1.1.0', '1.0.0'] as const;
 
@@ -34,10 +34,9 @@ describe('fault suite: model reload under load', () => {
       worker.signal('SIGHUP');
       await waitFor(`reload ${i + 1}`, () => reloaded() > i, worker, 30_000);
     }
-    await producing.done;
+    await producing;
     const ids = events.map((e) => e.id);
-    const entries: LedgerEntry[] = await readLedger(kafka, [topics.output, topics.dlq], (es) => new Set(es.map((e) => e.id)).size >= ids.length, 180_000, 3_000);
-    const r = ledgerReport(entries, topics.output, ids);
+    const r = await audit(kafka, topics, ids);
     const successes = await metricValue(worker, 'opportunity_scorer_model_reloads_total', { result: 'success' });
     worker.signal('SIGTERM');
     expect(await worker.exited, worker.logs().slice(-3000)).toBe(0);
@@ -47,8 +46,8 @@ describe('fault suite: model reload under load', () => {
     expect(f.inBoth).toBe(0);
     expect(successes).toBe(reloads);
     // Each result comes whole from one bundle: its header and body name the same version, its composite its own.
-    expect(new Set(entries.map((e) => e.headers['model-version']))).toEqual(new Set(['1.0.0', '1.1.0']));
-    for (const e of entries) {
+    expect(new Set(r.entries.map((e) => e.headers['model-version']))).toEqual(new Set(['1.0.0', '1.1.0']));
+    for (const e of r.entries) {
       const body = JSON.parse(e.value.toString()) as { modelVersion: string; compositeScore: number; successProbability: number; predictedProfitPercent: number };
       expect(body.modelVersion).toBe(e.headers['model-version']);
       expect(body.compositeScore).toBe(body.successProbability * body.predictedProfitPercent);

@@ -27,7 +27,7 @@ describe('fault suite: SIGTERM under load', () => {
       expect(await w.exited, w.logs().slice(-3000)).toBe(0);
       expect(w.logs()).toContain('"state":"stopped"');
     }
-    await producing.done;
+    await producing;
     const last = await spawnWorker(env);
     await last.waitReady(90_000);
     const ids = [...backlog, ...streamed].map((e) => e.id);

@@ -7,6 +7,19 @@ export function testBrokers(): string[] {
   return inject('kafkaBrokers').split(',');
 }
 
+/** The SASL user of the local broker (PLAIN and SCRAM); held to ACLs, so tests can take access away from it. */
+export const SASL_USER = 'scorer';
+export const SASL_PASSWORD = 'scorer-secret';
+
+/** The SASL_PLAINTEXT listener the global setup found; fails with how to provide one when there is none. */
+export function testSaslBrokers(): string {
+  const brokers = inject('kafkaSaslBrokers');
+  if (brokers === '') {
+    throw new Error(`No SASL listener: the local JVM broker provides one (with ACLs); with KAFKA_BROKERS or Docker set KAFKA_SASL_BROKERS (user ${SASL_USER} / ${SASL_PASSWORD}, PLAIN and SCRAM, an authorizer on).`);
+  }
+  return brokers;
+}
+
 /** A fresh name per call, so tests never share topics or groups. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 12)}`;

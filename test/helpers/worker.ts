@@ -69,21 +69,29 @@ export async function spawnCli(args: readonly string[], env: Record<string, stri
     gid: options.gid,
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...env },
   });
-  return {
+  const worker: WorkerProcess = {
     proc,
     port,
     logs,
     exited,
     signal: (sig) => proc.kill(sig),
-    async waitReady(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}:\n${logs().slice(-3000)}`);
-        const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false);
-        if (ok) return;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      throw new Error(`worker not ready within ${timeoutMs} ms:\n${logs().slice(-3000)}`);
-    },
+    waitReady: (timeoutMs = 60_000) => waitFor('readiness', () => isReady(worker), worker, timeoutMs),
   };
+  return worker;
+}
+
+/** Whether the process's /ready answers 200 now. */
+export function isReady(worker: Pick<WorkerProcess, 'port'>): Promise<boolean> {
+  return fetch(`http://127.0.0.1:${worker.port}/ready`).then((r) => r.ok, () => false);
+}
+
+/** Polls `check` until it holds; fails after `timeoutMs`, or as soon as the process exits, with its recent log. */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, worker: Pick<WorkerProcess, 'proc' | 'logs'>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (worker.proc.exitCode !== null) throw new Error(`worker exited with ${worker.proc.exitCode} while waiting for ${what}:\n${worker.logs().slice(-3000)}`);
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${worker.logs().slice(-3000)}`);
 }

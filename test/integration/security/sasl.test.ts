@@ -1,25 +1,14 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { hasCode } from '../../../src/errors.js';
 import { createKafka, ensureTopics, requireTopics } from '../../../src/kafka/index.js';
 import { createLogger } from '../../../src/logging/index.js';
-import { uniqueName } from '../../helpers/kafka.js';
+import { SASL_PASSWORD, SASL_USER, testSaslBrokers, uniqueName } from '../../helpers/kafka.js';
 import { spawnWorker } from '../../helpers/worker.js';
-
-const USER = 'scorer';
-const PASSWORD = 'scorer-secret';
-
-function saslBrokers(): string {
-  const brokers = inject('kafkaSaslBrokers');
-  if (brokers === '') {
-    throw new Error('No SASL listener: the local JVM broker provides one; with KAFKA_BROKERS or Docker set KAFKA_SASL_BROKERS (user scorer / scorer-secret, PLAIN and SCRAM).');
-  }
-  return brokers;
-}
 
 describe('Kafka SASL', () => {
   it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('the service authenticates with %s and produces and consumes', async (mechanism) => {
-    const config = loadConfig({ env: { KAFKA_BROKERS: saslBrokers(), KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: USER, KAFKA_SASL_PASSWORD: PASSWORD, LOG_LEVEL: 'silent' } });
+    const config = loadConfig({ env: { KAFKA_BROKERS: testSaslBrokers(), KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: SASL_USER, KAFKA_SASL_PASSWORD: SASL_PASSWORD, LOG_LEVEL: 'silent' } });
     const kafka = createKafka(config.kafka, createLogger({ level: 'silent', pretty: false }));
     const admin = kafka.admin();
     await admin.connect();
@@ -46,7 +35,7 @@ describe('Kafka SASL', () => {
   });
 
   it('refuses a wrong password', async () => {
-    const config = loadConfig({ env: { KAFKA_BROKERS: saslBrokers(), KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: USER, KAFKA_SASL_PASSWORD: 'not-the-password' } });
+    const config = loadConfig({ env: { KAFKA_BROKERS: testSaslBrokers(), KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: SASL_USER, KAFKA_SASL_PASSWORD: 'not-the-password' } });
     const admin = createKafka(config.kafka, createLogger({ level: 'silent', pretty: false })).admin({ retry: { retries: 0 } });
     const failure = await requireTopics(admin, ['x']).catch((err: unknown) => err);
     expect(hasCode(failure, 'KAFKA_UNAVAILABLE')).toBe(true);
@@ -54,8 +43,8 @@ describe('Kafka SASL', () => {
   });
 
   it('a worker running over SASL at debug level never writes the password to its log', async () => {
-    const config = { KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: USER, KAFKA_SASL_PASSWORD: PASSWORD };
-    const brokers = saslBrokers();
+    const config = { KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: SASL_USER, KAFKA_SASL_PASSWORD: SASL_PASSWORD };
+    const brokers = testSaslBrokers();
     const kafka = createKafka(loadConfig({ env: { KAFKA_BROKERS: brokers, ...config } }).kafka, createLogger({ level: 'silent', pretty: false }));
     const admin = kafka.admin();
     await admin.connect();
@@ -67,6 +56,6 @@ describe('Kafka SASL', () => {
     worker.signal('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.logs().length).toBeGreaterThan(1000);
-    expect(worker.logs()).not.toContain(PASSWORD);
+    expect(worker.logs()).not.toContain(SASL_PASSWORD);
   });
 });
