@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Retrains the model bundle from the funding history, end to end:
-#   bash training/train.sh [--data ../shared/data/funding] [--version 1.0.0] [--check] [other pipeline flags]
-# --check retrains in a scratch folder and compares the model hashes with the committed bundle.
+# Retrains the model bundle from the funding history, end to end (walk-forward evaluation, then the bundle):
+#   bash training/train.sh [--data ../shared/data/funding] [--version 2.0.0] [--check | --walk-forward | --experiments]
+# --check retrains in a scratch folder and compares models, calibration and decision with the committed bundle;
+# --walk-forward only evaluates (prints the table, writes walk-forward.json and the card's table);
+# --experiments measures each model variant of training/opportunity_training/experiments.py in walk-forward.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)

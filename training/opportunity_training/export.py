@@ -56,7 +56,8 @@ def b64(a: np.ndarray) -> str:
 
 
 def rows_file(ids: list[str], x: np.ndarray, expected: dict[str, np.ndarray], feature_hash: str, tolerance: float) -> dict:
-    """Feature rows and expected outputs, float32 little-endian in base64 (compact and exact)."""
+    """Feature rows and expected outputs, float32 little-endian in base64 (compact and exact): each model's native
+    output and `successCalibrated`, the success probability as served after the bundle's calibration."""
     return {
         "featureHash": feature_hash,
         "featureCount": int(x.shape[1]),
@@ -90,6 +91,8 @@ def write_bundle(
     self_check: dict,
     created_at: str,
     model_card: str,
+    calibration: dict,
+    decision: dict,
 ) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     models = {}
@@ -104,7 +107,7 @@ def write_bundle(
             **({"outputColumn": column} if column is not None else {}),
             **({"outputTransform": OUTPUT_TRANSFORM[name]} if name in OUTPUT_TRANSFORM else {}),
             "label": TARGETS[name][0],
-            "objective": TARGETS[name][1],
+            "objective": trained[name].objective,
             "trees": trained[name].best_iteration + 1,
             "baseScore": trained[name].base_score,
         }
@@ -119,6 +122,8 @@ def write_bundle(
         "features": {"specVersion": feature_spec_version, "hash": feature_hash, "count": len(feature_names), "names": feature_names},
         "models": models,
         "composite": "success.probability * profit",
+        "calibration": calibration,
+        "decision": decision,
         "selfCheck": {"file": "self-check.json", "rows": self_check["rows"], "tolerance": self_check["tolerance"]},
         "modelCard": "model-card.md",
         "metrics": "metrics.json",

@@ -1,7 +1,9 @@
-"""End to end: funding history -> historical opportunities + labels -> features (TypeScript CLI) -> time split ->
-three XGBoost models -> evaluation against baselines -> ONNX bundle, parity fixtures and a demo sample.
+"""End to end: funding history -> historical opportunities + labels -> features (TypeScript CLI) -> walk-forward
+evaluation (which also chooses the calibration, the rank score and the `take` threshold) -> three XGBoost models on
+all labelled history -> ONNX bundle with calibration and decision, model card, parity fixtures.
 
-Usage: python -m opportunity_training.pipeline --data ../shared/data/funding [--version 1.0.0] [--check]
+Usage: python -m opportunity_training.pipeline --data ../shared/data/funding [--version 2.0.0]
+           [--check | --walk-forward | --experiments]
 """
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import export
+from . import calibration, experiments, export
+from . import walkforward as W
+from .card import model_card, walk_forward_table
 from .config import TrainingConfig
 from .data import fingerprint, load_candles, load_funding
 from .events import opportunity_events, pair_grid, pairs, price_view
 from .features import REPO, feature_matrix
-from .model import TARGETS, evaluate, predict, to_label_units, train
+from .model import predict
 from .simulate import simulate
-from .split import assign, periods
 
 LABELS = ["labelProfitPercent", "labelSuccess", "labelDurationHours", "labelPricesKnown"]
 
@@ -58,80 +61,21 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
 
 
-def model_card(bundle: str, version: str, manifest_training: dict, metrics: dict, cfg: TrainingConfig, n_features: int) -> str:
-    m = metrics
-    s, p, d = m["success"], m["profit"], m["duration"]
-    rows = manifest_training["rows"]
-    per = manifest_training["periods"]
-    return f"""# Model card: {bundle} {version}
-
-Three XGBoost models over {n_features} features (see docs/features.md), exported to ONNX and served together:
-expected net profit (%), probability that the trade is profitable, and the hold the exit rule would take (hours).
-`composite = success_probability x profit`.
-
-## Data
-Settled funding of Binance, Bybit (USDT perps) and Hyperliquid (USDC perps) for 18 bases, 2025-08-21 to 2026-05-21
-(source A), and hourly Binance/Bybit candles for BTC, ETH, SOL, DOGE until 2026-03-05 (source B) for spreads and
-volumes. Training-data fingerprint `{manifest_training['dataFingerprint'][:16]}...`.
-
-Events: one per base, venue pair and settlement of either venue (+{cfg.simulation.publish_delay_ms // 1000} s),
-long the lower hourly rate, when the carry is at least {cfg.simulation.publish_min_apr_percent:g} % APR, built only
-from information available then.
-
-## Labels (training/opportunity_training/simulate.py)
-Enter at detectedAt; accrue the actual settled funding of both legs; pay {cfg.simulation.taker_fee_percent} % taker
-fee per leg per side ({cfg.simulation.round_trip_fee_percent} % round trip); add the price PnL of both legs where
-candles exist. Exit at the first later decision time whose then-known carry is below
-{cfg.simulation.exit_carry_bp_per_hour} bp/h, or after {cfg.simulation.max_hold_hours:g} h. Success = net profit > 0.
-No label uses a hindsight-best exit.
-
-## Split (by time, gaps of {cfg.split.gap_hours:g} h)
-| period | from | to | rows |
-|---|---|---|---|
-| train | {per['train'][0]} | {per['train'][1]} | {rows['train']} |
-| validation | {per['validation'][0]} | {per['validation'][1]} | {rows['validation']} |
-| test | {per['test'][0]} | {per['test'][1]} | {rows['test']} |
-
-## Test-period metrics (success rate {m['success_rate']:.3f}, {m['rows']} events)
-| target | metric | model | naive baseline |
-|---|---|---|---|
-| success | ROC-AUC | {s['model']['roc_auc']:.4f} | {s['baseline_funding_differential']['roc_auc']:.4f} (rank by current funding differential) |
-| success | Brier | {s['model']['brier']:.4f} | {s['baseline_funding_differential']['brier']:.4f} (logistic fit on the differential) |
-| success | precision at top decile | {s['model']['precision_at_top_decile']:.4f} | {s['baseline_funding_differential']['precision_at_top_decile']:.4f} |
-| profit | MAE (%) | {p['model']['mae']:.4f} | {p['baseline_differential_times_median_hold']['mae']:.4f} (8 h differential x {p['baseline_differential_times_median_hold']['median_hold_hours']:.1f} h / 8 - fees) |
-| duration | MAE (h) | {d['model']['mae']:.3f} | {d['baseline_training_median']['mae']:.3f} (training median {d['baseline_training_median']['median_hours']:.1f} h) |
-
-Mean realised profit of the top decile of events ranked by predicted profit:
-{m['ranking']['mean_profit_top_decile_by_predicted_profit']:.4f} % (success rate {m['ranking']['success_rate_top_decile_by_predicted_profit']:.3f});
-by composite score: {m['ranking']['mean_profit_top_decile_by_composite']:.4f} %; by funding differential:
-{m['ranking']['mean_profit_top_decile_by_differential']:.4f} %; all events: {m['ranking']['mean_profit_all']:.4f} %.
-Note: while expected profits are negative, `success x profit` is closest to zero where the success probability is
-lowest, so the composite (kept for compatibility with the API it replaces) ranks losing opportunities backwards;
-rank by predicted profit, or by composite only among opportunities with positive predicted profit.
-
-## Parameters
-{json.dumps(manifest_training['params'])}
-
-## Caveats
-- Rates are realised settlements; a live detector sees the venue's predicted next rate, which is close to but not
-  the same as the last settled one.
-- USDT and USDC perps are different instruments: Hyperliquid pairs carry stablecoin basis that no label prices.
-- Candles end on 2026-03-05, so the test period has no spread or volume inputs (those features are missing there).
-- Fills at the hourly close of the bar containing entry/exit; no slippage or market impact beyond the taker fee.
-"""
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True, help="the funding data folder (../shared/data/funding)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/opportunity-scorer-training"), help="scratch folder for events and features (outside the repo)")
     ap.add_argument("--bundle", default="opportunity-scorer")
-    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--version", default="2.0.0")
     ap.add_argument("--seed", type=int, default=None, help="model seed (default from config)")
     ap.add_argument("--trees", type=int, default=None, help="maximum trees per model (default from config)")
     ap.add_argument("--models-dir", type=Path, default=REPO / "models")
-    ap.add_argument("--check", action="store_true", help="train in the work folder and compare model hashes with the committed bundle")
-    ap.add_argument("--bundle-only", action="store_true", help="write only the bundle (not the parity fixture or the sample), e.g. for a candidate version")
+    ap.add_argument("--data-share", type=float, default=1.0, help="train on this share of the events (every k-th), e.g. 0.1 for a deliberately weaker candidate")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="retrain in the work folder; exit 0 only if models, calibration and decision equal the committed bundle's")
+    mode.add_argument("--walk-forward", action="store_true", help="only the walk-forward evaluation: print it, write walk-forward.json and its table into the version's model card")
+    mode.add_argument("--experiments", action="store_true", help="the walk-forward averages of each model variant (experiments.py), written to walk-forward-experiments.json")
+    ap.add_argument("--bundle-only", action="store_true", help="write only the bundle (not the parity fixture), e.g. for a candidate version")
     args = ap.parse_args(argv)
 
     cfg = TrainingConfig()
@@ -153,55 +97,91 @@ def main(argv: list[str] | None = None) -> int:
     frame, summary = feature_matrix(events_path, args.work / "features.csv")
     names = [c for c in frame.columns if c != "id" and not c.startswith("label")]
     assert frame["id"].tolist() == [e["id"] for e in events], "feature rows must follow the events"
-    x = frame[names].to_numpy(dtype=np.float32)
-    detected = np.array([e["detectedAt"] for e in events], dtype=np.int64)
+    detected_all = np.array([e["detectedAt"] for e in events], dtype=np.int64)
+    # Labelled span: events whose whole label window lies inside the data (the censored tail is biased).
+    keep = W.complete_labels(detected_all, int(detected_all.max()), cfg.simulation.max_hold_hours)
+    if args.data_share < 1.0:
+        keep &= np.arange(len(events)) % round(1 / args.data_share) == 0
+    x = frame[names].to_numpy(dtype=np.float32)[keep]
+    detected = detected_all[keep]
+    ids = frame["id"].to_numpy()[keep]
+    y = {label: frame[label].to_numpy(dtype=np.float64)[keep] for label in LABELS}
+    log(f"labelled span: {int(keep.sum())} events (dropped {int((~keep).sum())} censored or unsampled)")
+    bundle_dir = args.models_dir / args.bundle / args.version
+    fees = cfg.simulation.round_trip_fee_percent
 
-    per = periods(detected, cfg.split)
-    part = assign(detected, per)
-    masks = {name: part == name for name in ("train", "validation", "test")}
-    y = {label: frame[label].to_numpy(dtype=np.float64) for label in LABELS}
-    log("rows " + ", ".join(f"{k}={int(v.sum())}" for k, v in masks.items()))
+    if args.experiments:
+        rows = experiments.run(x, y, detected, names, cfg, log)
+        report = W.run(x, y, detected, names, cfg.model, cfg.walk_forward, cfg.decision, fees)
+        out = {"variants": rows, "differential_roc_auc": report["average"]["differential"]["roc_auc"]}
+        bundle_dir.mkdir(parents=True, exist_ok=True)
+        (bundle_dir / "walk-forward-experiments.json").write_text(json.dumps(out, indent=2) + "\n")
+        print(experiments.table(rows, out["differential_roc_auc"]))
+        return 0
 
-    trained = {}
-    for name, (label, _) in TARGETS.items():
-        trained[name] = train(name, x[masks["train"]], y[label][masks["train"]], x[masks["validation"]], y[label][masks["validation"]], cfg.model)
-        log(f"{name}: {trained[name].best_iteration + 1} trees")
+    log("walk-forward evaluation")
+    report = W.run(x, y, detected, names, cfg.model, cfg.walk_forward, cfg.decision, fees, log)
+    choice = report["choice"]
+    log(f"chosen: calibration {choice['calibration']}, rank by {choice['rank_score']}, threshold {choice['threshold']}")
+    if args.walk_forward:
+        print(walk_forward_table(report))
+        bundle_dir.mkdir(parents=True, exist_ok=True)
+        (bundle_dir / "walk-forward.json").write_text(json.dumps(report, indent=2) + "\n")
+        card_path = bundle_dir / "model-card.md"
+        if card_path.exists():
+            text = card_path.read_text()
+            a, b = text.find(WF_START), text.find(WF_END)
+            if a >= 0 and b > a:
+                card_path.write_text(text[: a + len(WF_START)] + "\n" + walk_forward_table(report) + text[b:])
+        return 0
 
-    test_x = x[masks["test"]]
-    preds = {name: to_label_units(name, predict(t, test_x)) for name, t in trained.items()}
-    carry_idx = names.index("carry_8h_bp")
-    metrics = evaluate(
-        preds,
-        {k: v[masks["test"]] for k, v in y.items()},
-        carry_8h_pct_test=x[masks["test"], carry_idx] / 100,
-        carry_8h_pct_train=x[masks["train"], carry_idx] / 100,
-        success_train=y["labelSuccess"][masks["train"]],
-        duration_train=y["labelDurationHours"][masks["train"]],
-        round_trip_fee_percent=cfg.simulation.round_trip_fee_percent,
-    )
-    log("test metrics " + json.dumps({k: metrics[k] for k in ("success", "profit", "duration")}))
+    # The production bundle: all labelled history; the newest window stops the trees early and fits the calibration.
+    final = W.final(detected, cfg.walk_forward)
+    fit_m, val_m = final.fit.mask(detected), final.validation.mask(detected)
+    trained = W.fit_fold(x, y, fit_m, val_m, cfg.model, names, detected)
+    for name, t in trained.items():
+        log(f"{name}: {t.best_iteration + 1} trees")
+    cal = calibration.fit(choice["calibration"], predict(trained["success"], x[val_m]), y["labelSuccess"][val_m])
+    decision = {
+        "rankScore": choice["rank_score"],
+        "threshold": choice["threshold"],
+        "feeModel": {
+            "takerFeePercentPerLegPerSide": cfg.simulation.taker_fee_percent,
+            "legs": 2,
+            "sidesPerLeg": 2,
+            "roundTripPercent": fees,
+        },
+        "minTrades": cfg.decision.min_trades,
+        "minTradesPerFold": cfg.decision.min_trades_per_fold,
+        "objective": "mean realised net profit per trade taken, pooled walk-forward test folds",
+    }
 
     onnx_models = {name: export.to_onnx(name, t, len(names), args.bundle) for name, t in trained.items()}
     hashes = {name: export.sha256(data) for name, data in onnx_models.items()}
     for name, h in hashes.items():
         log(f"{name}.onnx sha256 {h}")
 
-    bundle_dir = args.models_dir / args.bundle / args.version
     if args.check:
         manifest = json.loads((bundle_dir / "manifest.json").read_text())
         committed = {name: m["sha256"] for name, m in manifest["models"].items()}
-        same = committed == hashes
-        log("reproduced the committed bundle byte for byte" if same else f"MISMATCH with the committed bundle: {committed}")
-        return 0 if same else 1
+        problems = []
+        if committed != hashes:
+            problems.append(f"model hashes differ: committed {committed}")
+        if manifest.get("calibration") != cal:
+            problems.append("calibration differs")
+        if manifest.get("decision") != decision:
+            problems.append(f"decision differs: committed {manifest.get('decision')}, retrained {decision}")
+        log("reproduced the committed bundle byte for byte (models, calibration, decision)" if not problems else "MISMATCH: " + "; ".join(problems))
+        return 0 if not problems else 1
 
-    # Parity and self-check rows come from the held-out test period; their expected values are xgboost's own.
+    # Parity and self-check rows: xgboost's own outputs, and the served (calibrated) success probability.
     rng = np.random.default_rng(cfg.model.seed)
-    test_rows = np.nonzero(masks["test"])[0]
-    parity_idx = np.sort(rng.choice(test_rows, size=min(cfg.parity_rows, len(test_rows)), replace=False))
-    ids = frame["id"].to_numpy()
+    parity_idx = np.sort(rng.choice(len(x), size=min(cfg.parity_rows, len(x)), replace=False))
 
     def expected(rows: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: predict(t, x[rows]) for name, t in trained.items()}
+        out = {name: predict(t, x[rows]) for name, t in trained.items()}
+        out["successCalibrated"] = calibration.apply(cal, out["success"])
+        return out
 
     for name, data in onnx_models.items():
         out = export.onnx_output(data, name)
@@ -215,35 +195,37 @@ def main(argv: list[str] | None = None) -> int:
     training = {
         "dataFingerprint": fingerprint(args.data),
         "events": len(events),
-        "periods": per.as_dict(),
-        "rows": {k: int(v.sum()) for k, v in masks.items()},
+        "labelledSpanEvents": int(keep.sum()),
+        "dataShare": args.data_share,
+        "periods": {"fit": final.fit.iso(), "validation": final.validation.iso()},
+        "rows": {"fit": int(fit_m.sum()), "validation": int(val_m.sum())},
         "params": dataclasses.asdict(cfg.model),
-        "simulation": {**dataclasses.asdict(cfg.simulation), "round_trip_fee_percent": cfg.simulation.round_trip_fee_percent},
-        "split": dataclasses.asdict(cfg.split),
+        "simulation": {**dataclasses.asdict(cfg.simulation), "round_trip_fee_percent": fees},
+        "walkForward": dataclasses.asdict(cfg.walk_forward),
         "featureCsvColumns": len(names),
     }
-    card = model_card(args.bundle, args.version, training, metrics, cfg, len(names))
+    exp_path = bundle_dir / "walk-forward-experiments.json"
+    exp = json.loads(exp_path.read_text()) if exp_path.exists() else None
+    card = model_card(args.bundle, args.version, training, report, cal, decision, exp, cfg, len(names), WF_START, WF_END)
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     manifest = export.write_bundle(
         bundle_dir, args.bundle, args.version, onnx_models, trained, names, feature_hash, summary.get("featureSpecVersion", 1),
-        training, metrics, self_check, created, card,
+        training, {"walk_forward": {"folds": len(report["folds"]), "average": report["average"], "choice": report["choice"]}}, self_check, created, card, cal, decision,
     )
+    (bundle_dir / "walk-forward.json").write_text(json.dumps(report, indent=2) + "\n")
     if args.bundle_only:
-        log(f"bundle {bundle_dir.relative_to(REPO)} written in {time.time() - started:.0f} s")
+        log(f"bundle {bundle_dir} written in {time.time() - started:.0f} s")
         return 0
     fixtures = REPO / "test" / "fixtures" / "parity"
     fixtures.mkdir(parents=True, exist_ok=True)
     parity = export.rows_file([str(i) for i in ids[parity_idx]], x[parity_idx], expected(parity_idx), feature_hash, 1e-5)
     (fixtures / f"{args.bundle}-{args.version}.json").write_text(json.dumps({"bundle": args.bundle, "version": args.version, **parity}) + "\n")
-
-    # A small demo/backfill sample from the held-out test period, labels included.
-    sample_idx = np.sort(rng.choice(test_rows, size=min(cfg.sample_size, len(test_rows)), replace=False))
-    samples = REPO / "samples"
-    samples.mkdir(exist_ok=True)
-    write_jsonl(samples / "opportunities.jsonl", [events[i] for i in sample_idx])
-
     log(f"bundle {bundle_dir.relative_to(REPO)} written ({manifest['models']['profit']['trees']}/{manifest['models']['success']['trees']}/{manifest['models']['duration']['trees']} trees) in {time.time() - started:.0f} s")
     return 0
+
+
+WF_START = "<!-- walk-forward:start -->"
+WF_END = "<!-- walk-forward:end -->"
 
 
 if __name__ == "__main__":
