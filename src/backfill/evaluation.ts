@@ -76,6 +76,41 @@ export function precisionAtK(scores: ArrayLike<number>, positives: ArrayLike<num
   return top.length === 0 ? Number.NaN : top.filter((i) => (positives[i] ?? 0) > 0).length / top.length;
 }
 
+/**
+ * Expected calibration error over `bins` equal-count bins of the predicted probability (rows sorted by it, ties by
+ * position; the first n mod bins bins take one row more, as numpy.array_split does): the row-weighted mean of
+ * |mean predicted − realised rate| per bin. training/opportunity_training/walkforward.py computes the same.
+ */
+export function calibrationError(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>, bins = 10): number {
+  const n = probabilities.length;
+  if (n === 0) return Number.NaN;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (probabilities[a] ?? 0) - (probabilities[b] ?? 0) || a - b);
+  const base = Math.floor(n / bins);
+  const extra = n % bins;
+  let start = 0;
+  let total = 0;
+  for (let b = 0; b < bins; b++) {
+    const size = base + (b < extra ? 1 : 0);
+    if (size === 0) continue;
+    let p = 0;
+    let y = 0;
+    for (let k = start; k < start + size; k++) {
+      const i = order[k] as number;
+      p += probabilities[i] ?? 0;
+      y += outcomes[i] ?? 0;
+    }
+    total += Math.abs(p - y);
+    start += size;
+  }
+  return total / n;
+}
+
+/** Mean of `values` over the rows with the highest `share` of `scores` (at least one row). */
+export function meanAtTop(scores: ArrayLike<number>, values: ArrayLike<number>, share: number): number {
+  const top = topK(scores, Math.max(1, Math.floor(scores.length * share)));
+  return top.length === 0 ? Number.NaN : top.reduce((sum, i) => sum + (values[i] ?? 0), 0) / top.length;
+}
+
 /** Spearman's rank correlation. */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const ra = ranks(a);

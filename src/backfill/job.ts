@@ -16,6 +16,8 @@ import {
   rocAuc,
   spearman,
   topK,
+  calibrationError,
+  meanAtTop,
 } from './evaluation.js';
 import { type Sink, type SinkSpec, openSink } from './sinks.js';
 import { type SourceRow, type SourceSpec, readSource } from './sources.js';
@@ -66,14 +68,27 @@ export interface OutputDistributions {
 export interface BacktestReport {
   readonly rows: number;
   readonly successRate: number;
-  readonly model: { readonly rocAuc: number; readonly brier: number; readonly precisionAtK: number; readonly profitMae: number; readonly durationMae: number };
+  readonly model: {
+    readonly rocAuc: number;
+    readonly brier: number;
+    /** Expected calibration error of successProbability, 10 equal-count bins. */
+    readonly calibrationError: number;
+    readonly precisionAtK: number;
+    readonly profitMae: number;
+    readonly durationMae: number;
+    /** Mean realised profit (%) of the top decile by rankScore. */
+    readonly topDecileProfitByRankScore: number;
+  };
   readonly baseline: {
     readonly description: string;
     readonly rocAuc: number;
     readonly precisionAtK: number;
     readonly profitMae: number;
     readonly durationMae: number;
+    readonly topDecileProfit: number;
   };
+  /** The events with take = true: how many, and what they realised. */
+  readonly take: { readonly count: number; readonly meanProfitPercent: number; readonly successRate: number };
   readonly k: number;
 }
 
@@ -120,7 +135,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   let scored = checkpoint?.scored ?? 0;
   let rejected = checkpoint?.rejected ?? 0;
   const cols = Object.fromEntries(OUTPUTS.map((o) => [o, new Column()])) as Record<(typeof OUTPUTS)[number], Column>;
-  const labels = { success: new Column(), profit: new Column(), duration: new Column(), differential: new Column(), predSuccess: new Column(), predProfit: new Column(), predDuration: new Column() };
+  const labels = { success: new Column(), profit: new Column(), duration: new Column(), differential: new Column(), predSuccess: new Column(), predProfit: new Column(), predDuration: new Column(), rank: new Column(), take: new Column() };
   const shadowCols = Object.fromEntries(OUTPUTS.map((o) => [o, new Column()])) as Record<(typeof OUTPUTS)[number], Column>;
   let disagreements = 0;
   let modelName = '';
@@ -164,7 +179,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         continue;
       }
       const at = options.scoredAt === 'event' ? v.op.detectedAt : options.scoredAt;
-      const s = scoredOpportunity(v.op, o.scores, o.model, at, v.row.position ?? null);
+      const s = scoredOpportunity(v.op, o.scores, o.verdict, o.model, at, v.row.position ?? null);
       out.push(s);
       modelName = `${o.model.bundle}@${o.model.version}`;
       for (const k of OUTPUTS) cols[k].push(s[k]);
@@ -177,6 +192,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         labels.predSuccess.push(s.successProbability);
         labels.predProfit.push(s.predictedProfitPercent);
         labels.predDuration.push(s.predictedDurationHours);
+        labels.rank.push(s.rankScore);
+        labels.take.push(s.take ? 1 : 0);
       }
       if (o.shadow !== undefined && options.compare !== undefined) {
         shadowName = `${o.shadow.model.bundle}@${o.shadow.model.version}`;
@@ -252,9 +269,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
           model: {
             rocAuc: rocAuc(labels.predSuccess.values, labels.success.values),
             brier: brier(labels.predSuccess.values, labels.success.values),
+            calibrationError: calibrationError(labels.predSuccess.values, labels.success.values),
             precisionAtK: precisionAtK(labels.predSuccess.values, labels.success.values, k),
             profitMae: meanAbsoluteError(labels.predProfit.values, labels.profit.values),
             durationMae: meanAbsoluteError(labels.predDuration.values, labels.duration.values),
+            topDecileProfitByRankScore: meanAtTop(labels.rank.values, labels.profit.values, 0.1),
           },
           baseline: {
             description: 'rank by the current funding differential (fundProfit8h); profit = differential x realised hold / 8 h - 0.2 % fees; duration = median realised hold',
@@ -265,7 +284,9 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
               labels.profit.values,
             ),
             durationMae: meanAbsoluteError(new Float64Array(n).fill(distribution(labels.duration.values).p50), labels.duration.values),
+            topDecileProfit: meanAtTop(labels.differential.values, labels.profit.values, 0.1),
           },
+          take: takeReport(labels.take.values, labels.profit.values),
         };
   let compare: CompareReport | undefined;
   if (options.compare !== undefined && shadowCols.compositeScore.values.length > 0) {
@@ -304,4 +325,17 @@ async function writeCheckpoint(path: string, c: Checkpoint): Promise<void> {
   const temp = `${path}.tmp`;
   await writeFile(temp, JSON.stringify(c));
   await rename(temp, path);
+}
+
+function takeReport(take: Float64Array, profit: Float64Array): BacktestReport['take'] {
+  let count = 0;
+  let sum = 0;
+  let wins = 0;
+  for (let i = 0; i < take.length; i++) {
+    if (take[i] !== 1) continue;
+    count++;
+    sum += profit[i] ?? 0;
+    if ((profit[i] ?? 0) > 0) wins++;
+  }
+  return { count, meanProfitPercent: count === 0 ? Number.NaN : sum / count, successRate: count === 0 ? Number.NaN : wins / count };
 }

@@ -41,6 +41,8 @@ const CSV_COLUMNS = [
   'successProbability',
   'predictedDurationHours',
   'compositeScore',
+  'rankScore',
+  'take',
   'modelBundle',
   'modelVersion',
   'scoredAt',
@@ -82,7 +84,7 @@ export async function openSink(spec: SinkSpec, resumeAtBytes?: number): Promise<
       }
       const rows = records.map((r) => {
         const json = scoredToJson(r);
-        return [...CSV_COLUMNS.slice(0, 12).map((c) => json[c]), r.source?.topic ?? '', r.source?.partition ?? '', r.source?.offset ?? ''];
+        return [...CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('sourceTopic')).map((c) => json[c]), r.source?.topic ?? '', r.source?.partition ?? '', r.source?.offset ?? ''];
       });
       await put(stringify(rows, { header: !headerDone, columns: [...CSV_COLUMNS] }));
       headerDone = true;

@@ -46,6 +46,8 @@ const stringifyScored = fastJson({
     successProbability: num,
     predictedDurationHours: num,
     compositeScore: num,
+    rankScore: num,
+    take: { type: 'boolean' },
     modelBundle: str,
     modelVersion: str,
     scoredAt: { type: 'string', format: 'date-time' },

@@ -17,6 +17,10 @@ export interface ScoredOpportunity {
   readonly successProbability: number;
   readonly predictedDurationHours: number;
   readonly compositeScore: number;
+  /** The score the bundle says to rank opportunities by (its `decision.rankScore`). */
+  readonly rankScore: number;
+  /** Whether the bundle's walk-forward-chosen threshold says to act; always false for a bundle with no threshold. */
+  readonly take: boolean;
   readonly modelBundle: string;
   readonly modelVersion: string;
   readonly scoredAt: number;
@@ -29,10 +33,17 @@ export interface Scores {
   readonly predictedDurationHours: number;
 }
 
+/** The bundle's decision about one opportunity. */
+export interface Verdict {
+  readonly rankScore: number;
+  readonly take: boolean;
+}
+
 /** Assembles the output record; the composite is always computed here, from the same bundle's two outputs. */
 export function scoredOpportunity(
   input: Opportunity & { readonly id: string },
   scores: Scores,
+  verdict: Verdict,
   model: { readonly bundle: string; readonly version: string },
   scoredAt: number,
   source: SourcePosition | null,
@@ -47,6 +58,8 @@ export function scoredOpportunity(
     successProbability: scores.successProbability,
     predictedDurationHours: scores.predictedDurationHours,
     compositeScore: scores.successProbability * scores.predictedProfitPercent,
+    rankScore: verdict.rankScore,
+    take: verdict.take,
     modelBundle: model.bundle,
     modelVersion: model.version,
     scoredAt,

@@ -299,6 +299,8 @@ function prediction(outcome: ScoreOutcome | undefined, reply: FastifyReply, corr
     success_probability: outcome.scores.successProbability,
     predicted_duration_hours: outcome.scores.predictedDurationHours,
     composite_score: outcome.compositeScore,
+    rank_score: outcome.verdict.rankScore,
+    take: outcome.verdict.take,
     model_version: `${outcome.model.bundle}@${outcome.model.version}`,
     latency_ms: Number(reply.elapsedTime.toFixed(3)),
     ...(correlationId === undefined ? {} : { correlation_id: correlationId }),

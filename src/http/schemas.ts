@@ -51,13 +51,15 @@ export const opportunityRequestSchema = {
 export const predictionSchema = {
   $id: 'Prediction',
   type: 'object',
-  required: ['predicted_profit_percent', 'success_probability', 'predicted_duration_hours', 'composite_score', 'model_version', 'latency_ms'],
+  required: ['predicted_profit_percent', 'success_probability', 'predicted_duration_hours', 'composite_score', 'rank_score', 'take', 'model_version', 'latency_ms'],
   properties: {
     predicted_profit_percent: { type: 'number', description: 'Expected net profit, % of notional' },
     success_probability: { type: 'number', description: 'Probability the trade is profitable (0–1)' },
     predicted_duration_hours: { type: 'number', description: 'Suggested hold, hours' },
-    composite_score: { type: 'number', description: 'success_probability × predicted_profit_percent' },
-    model_version: { type: 'string', description: '<bundle>@<version> that produced all four numbers' },
+    composite_score: { type: 'number', description: 'success_probability × predicted_profit_percent (do not rank by it: it ranks losing trades backwards)' },
+    rank_score: { type: 'number', description: "The score to rank opportunities by: the output the bundle's decision names (2.0.0: success_probability)" },
+    take: { type: 'boolean', description: "rank_score ≥ the bundle's walk-forward-chosen threshold; always false when the bundle has no threshold that made money" },
+    model_version: { type: 'string', description: '<bundle>@<version> that produced all these numbers' },
     latency_ms: { type: 'number', description: 'Time spent serving the request' },
     correlation_id: { type: 'string' },
   },

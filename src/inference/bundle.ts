@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ScorerError } from '../errors.js';
+import { calibrateAll } from './calibration.js';
 import { FEATURE_COUNT, FEATURE_HASH, FEATURE_NAMES } from '../features/index.js';
 import {
   type BundleManifest,
@@ -17,7 +18,7 @@ import {
 /** Native outputs of the three models (what parity fixtures compare): success is P(success), duration is log1p(hours). */
 export type RawOutputs = Readonly<Record<ModelName, Float32Array>>;
 
-/** Outputs in label units: profit %, success probability, duration hours. */
+/** Outputs in label units: profit %, success probability (calibrated when the bundle says so), duration hours. */
 export interface Predictions {
   readonly profit: Float32Array;
   readonly success: Float32Array;
@@ -32,10 +33,13 @@ export interface SessionSettings {
 /** One thread per session: measured fastest per core on 2 cores shared with the broker (docs/performance). */
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 
+/** What compareRows compares: the three native outputs, and the served (calibrated) success probability when expected. */
+export type ComparedOutput = ModelName | 'successCalibrated';
+
 export interface SelfCheckReport {
   readonly rows: number;
   readonly tolerance: number;
-  readonly maxAbsDiff: Readonly<Record<ModelName, number>>;
+  readonly maxAbsDiff: Readonly<Partial<Record<ComparedOutput, number>>> & Readonly<Record<ModelName, number>>;
 }
 
 interface LoadedModel {
@@ -136,18 +140,25 @@ export class ModelBundle {
     return out;
   }
 
-  /** Predictions in label units: the duration model's log1p output is mapped back to hours (never negative). */
+  /**
+   * Predictions in label units, as served: the success probability through the bundle's calibration, the duration
+   * model's log1p output mapped back to hours (never negative).
+   */
   async predict(features: Float32Array, rows: number): Promise<Predictions> {
-    const raw = await this.runRaw(features, rows);
+    return this.served(await this.runRaw(features, rows));
+  }
+
+  served(raw: RawOutputs): Predictions {
     const duration = this.#models.duration.transform === 'expm1' ? raw.duration.map((v) => Math.max(0, Math.expm1(v))) : raw.duration;
-    return { profit: raw.profit, success: raw.success, duration };
+    return { profit: raw.profit, success: calibrateAll(this.manifest.calibration, raw.success), duration };
   }
 
   /** Runs the bundle's own self-check rows; throws MODEL_SELF_CHECK_FAILED when an output is off by more than the tolerance. */
   async selfCheck(): Promise<SelfCheckReport> {
     const file = await readRowsFile(join(this.dir, this.manifest.selfCheck.file));
     const report = await compareRows(this, file);
-    const worst = MODEL_NAMES.find((n) => !(report.maxAbsDiff[n] <= file.tolerance));
+    const compared = Object.keys(report.maxAbsDiff) as ComparedOutput[];
+    const worst = compared.find((n) => !((report.maxAbsDiff[n] ?? Number.POSITIVE_INFINITY) <= file.tolerance));
     if (worst !== undefined) {
       throw new ScorerError(
         'MODEL_SELF_CHECK_FAILED',
@@ -198,25 +209,35 @@ export async function readRowsFile(path: string): Promise<RowsFile> {
   return parsed.data;
 }
 
-/** Max |bundle output − expected| per model over the rows of a self-check file or parity fixture. */
+/**
+ * Max |bundle output − expected| over the rows of a self-check file or parity fixture: per model on its native
+ * output, and on the served success probability when the file holds it (a calibrated bundle's must).
+ */
 export async function compareRows(bundle: ModelBundle, file: RowsFile): Promise<SelfCheckReport> {
   if (file.featureHash !== FEATURE_HASH) {
     throw new ScorerError('MODEL_FEATURE_MISMATCH', `rows were computed with feature hash ${file.featureHash}, this build computes ${FEATURE_HASH}`);
   }
   const features = decodeFloat32(file.features);
   const raw = await bundle.runRaw(features, file.rows);
-  const maxAbsDiff = {} as Record<ModelName, number>;
-  for (const name of MODEL_NAMES) {
-    const expected = decodeFloat32(file.expected[name]);
-    let worst = 0;
-    for (let i = 0; i < file.rows; i++) {
-      const got = raw[name][i];
-      const want = expected[i];
-      // A missing or NaN output is infinitely far from its expectation: it can never pass.
-      const diff = got === undefined || want === undefined || Number.isNaN(got) || Number.isNaN(want) ? Number.POSITIVE_INFINITY : Math.abs(got - want);
-      if (diff > worst) worst = diff;
-    }
-    maxAbsDiff[name] = worst;
+  const maxAbsDiff: Partial<Record<ComparedOutput, number>> = {};
+  for (const name of MODEL_NAMES) maxAbsDiff[name] = maxDiff(raw[name], decodeFloat32(file.expected[name]), file.rows);
+  const calibrated = bundle.manifest.calibration !== undefined && bundle.manifest.calibration.method !== 'none';
+  if (file.expected.successCalibrated !== undefined) {
+    maxAbsDiff.successCalibrated = maxDiff(bundle.served(raw).success, decodeFloat32(file.expected.successCalibrated), file.rows);
+  } else if (calibrated) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `${bundle.name}@${bundle.version} calibrates its success probability, but the rows hold no successCalibrated to check it against`);
   }
-  return { rows: file.rows, tolerance: file.tolerance, maxAbsDiff };
+  return { rows: file.rows, tolerance: file.tolerance, maxAbsDiff: maxAbsDiff as SelfCheckReport['maxAbsDiff'] };
+}
+
+function maxDiff(got: Float32Array, want: Float32Array, rows: number): number {
+  let worst = 0;
+  for (let i = 0; i < rows; i++) {
+    const g = got[i];
+    const w = want[i];
+    // A missing or NaN output is infinitely far from its expectation: it can never pass.
+    const diff = g === undefined || w === undefined || Number.isNaN(g) || Number.isNaN(w) ? Number.POSITIVE_INFINITY : Math.abs(g - w);
+    if (diff > worst) worst = diff;
+  }
+  return worst;
 }

@@ -1,8 +1,9 @@
-import type { Opportunity, Scores } from '../contract/index.js';
+import type { Opportunity, Scores, Verdict } from '../contract/index.js';
 import { ScorerError } from '../errors.js';
 import { FEATURE_COUNT, writeFeatures } from '../features/index.js';
 import { MicroBatcher, type MicroBatcherObserver, type MicroBatcherOptions } from '../batching/index.js';
 import type { ModelBundle } from './bundle.js';
+import { decide } from './decision.js';
 
 export interface ModelStamp {
   readonly bundle: string;
@@ -13,6 +14,7 @@ export interface ModelStamp {
 export interface BundleScore {
   readonly scores: Scores;
   readonly compositeScore: number;
+  readonly verdict: Verdict;
   readonly model: ModelStamp;
 }
 
@@ -180,14 +182,17 @@ export class ScoringEngine {
     const model = { bundle: bundle.name, version: bundle.version };
     this.#observer.onPredictions?.(model, p.profit, p.success, p.duration, n);
     const out = new Array<BundleScore | ScorerError>(n);
+    const decision = bundle.manifest.decision;
     for (let i = 0; i < n; i++) {
       const profit = p.profit[i] ?? Number.NaN;
       const success = p.success[i] ?? Number.NaN;
       const duration = p.duration[i] ?? Number.NaN;
-      out[i] =
-        Number.isFinite(profit) && Number.isFinite(success) && Number.isFinite(duration)
-          ? { scores: { predictedProfitPercent: profit, successProbability: success, predictedDurationHours: duration }, compositeScore: success * profit, model }
-          : new ScorerError('INFERENCE_FAILED', 'the models returned a non-finite score');
+      if (Number.isFinite(profit) && Number.isFinite(success) && Number.isFinite(duration)) {
+        const scores = { predictedProfitPercent: profit, successProbability: success, predictedDurationHours: duration };
+        out[i] = { scores, compositeScore: success * profit, verdict: decide(decision, scores), model };
+      } else {
+        out[i] = new ScorerError('INFERENCE_FAILED', 'the models returned a non-finite score');
+      }
     }
     return out;
   }

@@ -3,10 +3,25 @@ export {
   ModelBundle,
   compareRows,
   readRowsFile,
+  type ComparedOutput,
   type Predictions,
   type RawOutputs,
   type SelfCheckReport,
   type SessionSettings,
 } from './bundle.js';
-export { MODEL_NAMES, type BundleManifest, type ModelName, type RowsFile, bundleManifestSchema, decodeFloat32 } from './manifest.js';
+export {
+  DEFAULT_DECISION,
+  MODEL_NAMES,
+  RANK_SCORES,
+  type BundleManifest,
+  type Calibration,
+  type Decision,
+  type ModelName,
+  type RankScoreName,
+  type RowsFile,
+  bundleManifestSchema,
+  decodeFloat32,
+} from './manifest.js';
+export { calibrate, calibrateAll } from './calibration.js';
+export { decide } from './decision.js';
 export { ScoringEngine, abBucket, type BundleScore, type EngineObserver, type ModelStamp, type Routing, type ScoreOutcome } from './engine.js';

@@ -107,7 +107,7 @@ export async function processRecords(records: readonly SourceRecord[], options: 
         return;
       }
       const source = options.includeSource === false ? null : { topic: record.topic, partition: record.partition, offset: Number(record.offset) };
-      const scored = scoredOpportunity(opportunity, outcome.scores, outcome.model, scoredAt, source);
+      const scored = scoredOpportunity(opportunity, outcome.scores, outcome.verdict, outcome.model, scoredAt, source);
       let value: Buffer;
       try {
         value = options.encoder.encode(scored);
@@ -129,7 +129,7 @@ export async function processRecords(records: readonly SourceRecord[], options: 
       scoredTimes.push({ detectedAt: opportunity.detectedAt, recordTime: Number(record.timestamp) });
       if (outcome.shadow !== undefined) {
         try {
-          const shadow = scoredOpportunity(opportunity, outcome.shadow.scores, outcome.shadow.model, scoredAt, source);
+          const shadow = scoredOpportunity(opportunity, outcome.shadow.scores, outcome.shadow.verdict, outcome.shadow.model, scoredAt, source);
           shadowOutputs.push({
             key: record.key ?? opportunity.id,
             value: options.encoder.encode(shadow),

@@ -12,7 +12,8 @@ import { workerTopics } from '../helpers/service.js';
 import { spawnWorker, waitFor } from '../helpers/worker.js';
 import { FULL, TIMEOUT, audit, between, figures, metricValue, sleep, stream } from './support.js';
 
-const VERSIONS = ['1.1.0', '1.0.0'] as const;
+// Away from production (2.0.0) and back, alternately.
+const VERSIONS = ['1.1.0', '2.0.0'] as const;
 
 describe('fault suite: model reload under load', () => {
   it('the production alias moved and SIGHUP sent mid-stream, repeatedly: nothing lost or repeated, every result whole', async () => {
@@ -46,7 +47,7 @@ describe('fault suite: model reload under load', () => {
     expect(f.inBoth).toBe(0);
     expect(successes).toBe(reloads);
     // Each result comes whole from one bundle: its header and body name the same version, its composite its own.
-    expect(new Set(r.entries.map((e) => e.headers['model-version']))).toEqual(new Set(['1.0.0', '1.1.0']));
+    expect(new Set(r.entries.map((e) => e.headers['model-version']))).toEqual(new Set(VERSIONS));
     for (const e of r.entries) {
       const body = JSON.parse(e.value.toString()) as { modelVersion: string; compositeScore: number; successProbability: number; predictedProfitPercent: number };
       expect(body.modelVersion).toBe(e.headers['model-version']);

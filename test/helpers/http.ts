@@ -7,7 +7,7 @@ import { ModelBundle, ScoringEngine } from '../../src/inference/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { type Metrics, createMetrics } from '../../src/metrics/index.js';
 
-export const BUNDLE_DIR = fileURLToPath(new URL('../../models/opportunity-scorer/1.0.0', import.meta.url));
+export const BUNDLE_DIR = fileURLToPath(new URL('../../models/opportunity-scorer/2.0.0', import.meta.url));
 
 export interface TestHttp {
   readonly app: FastifyInstance;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type avro from 'avsc';
 import { opportunitySchema } from '../../src/contract/index.js';
 
@@ -23,3 +24,8 @@ export const incompatibleWriterSchema: avro.Schema = {
   ...current,
   fields: current.fields.filter((f) => f.name !== 'fundApr'),
 } as unknown as avro.Schema;
+
+/** The output schema as it was before rankScore and take (schema version 1): what older consumers still read with. */
+export const scoredSchemaV1: avro.Schema = JSON.parse(
+  readFileSync(new URL('../fixtures/schemas/scored-opportunity.v1.avsc', import.meta.url), 'utf8'),
+) as avro.Schema;

@@ -16,9 +16,9 @@ describe('opportunity-scorer serve (a real listening server)', () => {
       body: JSON.stringify(referenceRequest),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ correlation_id: 'tcp-1', model_version: 'opportunity-scorer@1.0.0' });
+    expect(await res.json()).toMatchObject({ correlation_id: 'tcp-1', model_version: 'opportunity-scorer@2.0.0' });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toMatch(/opportunity_scorer_http_requests_total\{route="\/predict",method="POST",status="200"\} 1/);
-    expect(metrics).toMatch(/opportunity_scorer_events_scored_total\{bundle="opportunity-scorer",version="1.0.0"\} 1/);
+    expect(metrics).toMatch(/opportunity_scorer_events_scored_total\{bundle="opportunity-scorer",version="2.0.0"\} 1/);
   });
 });

@@ -15,7 +15,7 @@ describe('rollout on the real broker', () => {
     const service = await startInProcess({ ...topics.env, SHADOW_MODEL: 'opportunity-scorer@staging', SHADOW_TOPIC: shadowTopic });
     const ids = events.map((e) => e.id);
     const outputs = await readLedger(kafka, [topics.output], (es) => es.length >= ids.length);
-    expect(new Set(outputs.map((e) => e.headers['model-version']))).toEqual(new Set(['1.0.0']));
+    expect(new Set(outputs.map((e) => e.headers['model-version']))).toEqual(new Set(['2.0.0']));
     const shadows = await readLedger(kafka, [shadowTopic], (es) => es.length >= ids.length);
     const report = ledgerReport(shadows, shadowTopic, ids);
     expect(report.missing).toEqual([]);

@@ -19,7 +19,7 @@ describe('the Kafka worker delivers every event', () => {
     expect(entries.filter((e) => e.topic === topics.dlq)).toEqual([]);
     const first = entries[0];
     expect(first?.headers['model-bundle']).toBe('opportunity-scorer');
-    expect(first?.headers['model-version']).toBe('1.0.0');
+    expect(first?.headers['model-version']).toBe('2.0.0');
   });
 
   it('exactly-once: exactly 10,000 results under read_committed', async () => {

@@ -88,7 +88,7 @@ describe('backfill', () => {
       expect(readFileSync(join(dir, `1.${ext}`)).equals(readFileSync(join(dir, `2.${ext}`))), ext).toBe(true);
     }
     const csvRows = readFileSync(join(dir, '1.csv'), 'utf8').trim().split('\n');
-    expect(csvRows[0]).toBe('id,symbol,longExchange,shortExchange,detectedAt,predictedProfitPercent,successProbability,predictedDurationHours,compositeScore,modelBundle,modelVersion,scoredAt,sourceTopic,sourcePartition,sourceOffset');
+    expect(csvRows[0]).toBe('id,symbol,longExchange,shortExchange,detectedAt,predictedProfitPercent,successProbability,predictedDurationHours,compositeScore,rankScore,take,modelBundle,modelVersion,scoredAt,sourceTopic,sourcePartition,sourceOffset');
     expect(csvRows).toHaveLength(1501);
     const decoded: Array<{ id: string; compositeScore: number }> = [];
     await new Promise<void>((resolve, reject) =>

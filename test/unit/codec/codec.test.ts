@@ -30,6 +30,8 @@ const scored: ScoredOpportunity = {
   successProbability: 0.8,
   predictedDurationHours: 16,
   compositeScore: 0.336,
+  rankScore: 0.8,
+  take: true,
   modelBundle: 'opportunity-scorer',
   modelVersion: '1.0.0',
   scoredAt: Date.parse('2025-10-26T15:00:01Z'),

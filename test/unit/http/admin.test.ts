@@ -54,7 +54,7 @@ describe('POST /models/reload', () => {
       expect(res.headers['www-authenticate']).toBe('Bearer');
     }
     const auth = { authorization: `Bearer ${TOKEN}` };
-    expect((await http.inject({ method: 'POST', url: '/models/reload', headers: auth })).json()).toEqual({ result: 'unchanged', serving: ['opportunity-scorer@1.0.0'] });
+    expect((await http.inject({ method: 'POST', url: '/models/reload', headers: auth })).json()).toEqual({ result: 'unchanged', serving: ['opportunity-scorer@2.0.0'] });
     await promote(dir, 'opportunity-scorer', '1.1.0', 'production');
     expect((await http.inject({ method: 'POST', url: '/models/reload', headers: auth })).json()).toEqual({ result: 'swapped', serving: ['opportunity-scorer@1.1.0'] });
     expect(manager.engine.bundle.version).toBe('1.1.0');

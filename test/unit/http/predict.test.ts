@@ -4,7 +4,10 @@ import { testHttp } from '../../helpers/http.js';
 import { referenceRequest } from '../../fixtures/reference-request.js';
 
 const reference = referenceRequest;
-const PREDICTION_KEYS = ['composite_score', 'latency_ms', 'model_version', 'predicted_duration_hours', 'predicted_profit_percent', 'success_probability'];
+// The seed-000 response fields, unchanged, plus what this service adds (the version stamp, latency, the decision).
+const SEED_KEYS = ['composite_score', 'predicted_duration_hours', 'predicted_profit_percent', 'success_probability'];
+const ADDED_KEYS = ['latency_ms', 'model_version', 'rank_score', 'take'];
+const PREDICTION_KEYS = [...SEED_KEYS, ...ADDED_KEYS].sort();
 
 interface Case {
   readonly name: string;
@@ -57,14 +60,19 @@ describe('POST /predict and /predict/batch', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('answers exactly the reference fields plus model_version and latency_ms, with a probability and a bundle', async () => {
+  it('answers exactly the reference fields plus model_version, latency_ms, rank_score and take, with a probability and a bundle', async () => {
     const { app } = await testHttp();
     const res = await app.inject({ method: 'POST', url: '/predict', payload: reference });
-    const body = res.json<Record<string, number | string>>();
+    const body = res.json<Record<string, number | string | boolean>>();
+    expect(Object.keys(body).sort()).toEqual(PREDICTION_KEYS);
+    for (const key of SEED_KEYS) expect(typeof body[key], key).toBe('number');
     expect(body.success_probability).toBeGreaterThanOrEqual(0);
     expect(body.success_probability).toBeLessThanOrEqual(1);
     expect(body.composite_score).toBeCloseTo((body.success_probability as number) * (body.predicted_profit_percent as number), 6);
-    expect(body.model_version).toBe('opportunity-scorer@1.0.0');
+    expect(body.model_version).toBe('opportunity-scorer@2.0.0');
+    // 2.0.0 ranks by its calibrated success probability and carries no threshold that made money: never take.
+    expect(body.rank_score).toBe(body.success_probability);
+    expect(body.take).toBe(false);
   });
 
   it('gives batch results in input order, equal to single results', async () => {
@@ -119,7 +127,7 @@ describe('health, models and the OpenAPI document', () => {
     const { app } = await testHttp();
     expect((await app.inject({ url: '/health' })).json()).toMatchObject({ status: 'healthy', service: 'opportunity-scorer', version: 'test', models_loaded: 1 });
     const models = (await app.inject({ url: '/models' })).json<{ models: unknown[]; shadow: unknown }>();
-    expect(models).toMatchObject({ models: [{ name: 'opportunity-scorer', version: '1.0.0', alias: 'production', role: 'primary', share_percent: 100, feature_count: 57 }], shadow: { enabled: false } });
+    expect(models).toMatchObject({ models: [{ name: 'opportunity-scorer', version: '2.0.0', alias: 'production', role: 'primary', share_percent: 100, feature_count: 57 }], shadow: { enabled: false } });
     const one = (await app.inject({ url: '/models/opportunity-scorer' })).json<{ feature_names: string[]; metrics: unknown }>();
     expect(one.feature_names).toHaveLength(57);
     expect(one.metrics).toEqual({ success: { model: { roc_auc: 0.7 } } });

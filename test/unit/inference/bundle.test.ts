@@ -8,11 +8,30 @@ import { FEATURE_COUNT, writeFeatures } from '../../../src/features/index.js';
 import { MODEL_NAMES, ModelBundle, compareRows, decodeFloat32, readRowsFile } from '../../../src/inference/index.js';
 import * as fixtures from '../../fixtures/opportunities.js';
 
-// The committed bundle and its parity fixture: real ONNX models in onnxruntime-node against xgboost's own outputs.
-const BUNDLE_DIR = fileURLToPath(new URL('../../../models/opportunity-scorer/1.0.0', import.meta.url));
-const PARITY = fileURLToPath(new URL('../../fixtures/parity/opportunity-scorer-1.0.0.json', import.meta.url));
+// The committed bundles and their parity fixtures: real ONNX models in onnxruntime-node against xgboost's own
+// outputs, and (2.0.0) the served, calibrated success probability against the Python calibration.
+const dirOf = (version: string): string => fileURLToPath(new URL(`../../../models/opportunity-scorer/${version}`, import.meta.url));
+const parityOf = (version: string): string => fileURLToPath(new URL(`../../fixtures/parity/opportunity-scorer-${version}.json`, import.meta.url));
+const BUNDLE_DIR = dirOf('2.0.0');
 
-describe('the committed model bundle', () => {
+describe.each(['1.0.0', '2.0.0'])('parity of the committed bundle %s', (version) => {
+  it('reproduces xgboost on ≥ 2,000 rows within 1e-5 on every output, and the calibrated probability where it has one', async () => {
+    const bundle = await ModelBundle.load(dirOf(version));
+    try {
+      const fixture = await readRowsFile(parityOf(version));
+      expect(fixture.rows).toBeGreaterThanOrEqual(2000);
+      const report = await compareRows(bundle, fixture);
+      for (const name of MODEL_NAMES) expect(report.maxAbsDiff[name], name).toBeLessThanOrEqual(1e-5);
+      if (bundle.manifest.calibration !== undefined && bundle.manifest.calibration.method !== 'none') {
+        expect(report.maxAbsDiff.successCalibrated).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      await bundle.close();
+    }
+  });
+});
+
+describe('the production bundle (2.0.0)', () => {
   let bundle: ModelBundle;
   beforeAll(async () => {
     bundle = await ModelBundle.load(BUNDLE_DIR);
@@ -21,16 +40,22 @@ describe('the committed model bundle', () => {
     await bundle.close();
   });
 
-  it('reproduces xgboost on ≥ 2,000 held-out rows within 1e-5 on every output', async () => {
-    const fixture = await readRowsFile(PARITY);
-    expect(fixture.rows).toBeGreaterThanOrEqual(2000);
-    const report = await compareRows(bundle, fixture);
-    for (const name of MODEL_NAMES) expect(report.maxAbsDiff[name], name).toBeLessThanOrEqual(1e-5);
+  it('carries a calibration and a decision, and serves the calibrated probability', async () => {
+    expect(bundle.manifest.calibration?.method).toBeDefined();
+    expect(bundle.manifest.decision?.feeModel.takerFeePercentPerLegPerSide).toBe(0.05);
+    const fixture = await readRowsFile(parityOf('2.0.0'));
+    const raw = await bundle.runRaw(decodeFloat32(fixture.features), 10);
+    const served = await bundle.predict(decodeFloat32(fixture.features), 10);
+    expect(Array.from(served.success)).not.toEqual(Array.from(raw.success));
+    // The Python reference calibrated xgboost's own output; onnxruntime's differs by float32 rounding only.
+    const reference = decodeFloat32(fixture.expected.successCalibrated ?? '');
+    served.success.forEach((v, i) => expect(Math.abs(v - (reference[i] as number))).toBeLessThanOrEqual(1e-6));
   });
 
-  it('passes its own self-check', async () => {
+  it('passes its own self-check, calibrated output included', async () => {
     const report = await bundle.selfCheck();
     expect(report.rows).toBeGreaterThanOrEqual(100);
+    expect(report.maxAbsDiff.successCalibrated).toBeLessThanOrEqual(1e-5);
   });
 
   it('scores events in label units: a probability, hours ≥ 0, batch results equal single results', async () => {
@@ -95,6 +120,36 @@ describe('loading a bad bundle', () => {
       expect(hasCode(failure, 'MODEL_SELF_CHECK_FAILED')).toBe(true);
       // Shifted by 0.01 exactly: the reported difference is the shift, not noise.
       expect(String(failure)).toMatch(/profit differs from its expected output by 0\.0099|profit differs from its expected output by 0\.01/);
+    } finally {
+      await bundle.close();
+    }
+  });
+
+  it('fails the self-check when the calibration in the manifest is not the one its served outputs came from', async () => {
+    const dir = copy();
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { calibration: Record<string, unknown> };
+    manifest.calibration = { method: 'platt', a: 1, b: 0.5 };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const bundle = await ModelBundle.load(dir);
+    try {
+      const failure = await bundle.selfCheck().catch((e: unknown) => e);
+      expect(hasCode(failure, 'MODEL_SELF_CHECK_FAILED')).toBe(true);
+      expect(String(failure)).toContain('successCalibrated differs');
+    } finally {
+      await bundle.close();
+    }
+  });
+
+  it('refuses to self-check a calibrated bundle whose rows hold no calibrated expectation', async () => {
+    const dir = copy();
+    const check = JSON.parse(readFileSync(join(dir, 'self-check.json'), 'utf8')) as { expected: Record<string, string> };
+    delete check.expected.successCalibrated;
+    writeFileSync(join(dir, 'self-check.json'), JSON.stringify(check));
+    const bundle = await ModelBundle.load(dir);
+    try {
+      const failure = await bundle.selfCheck().catch((e: unknown) => e);
+      expect(hasCode(failure, 'MODEL_LOAD_FAILED')).toBe(true);
+      expect(String(failure)).toContain('no successCalibrated');
     } finally {
       await bundle.close();
     }

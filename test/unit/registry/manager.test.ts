@@ -49,17 +49,17 @@ async function expectedScores(dir: string, ops: readonly Opportunity[]): Promise
 
 describe('the model registry', () => {
   it('lists bundles and resolves aliases and versions', async () => {
-    expect(await listBundles(MODELS)).toEqual([{ bundle: 'opportunity-scorer', versions: ['1.0.0', '1.1.0'], aliases: { production: '1.0.0', staging: '1.1.0' } }]);
+    expect(await listBundles(MODELS)).toEqual([{ bundle: 'opportunity-scorer', versions: ['1.0.0', '1.1.0', '2.0.0'], aliases: { production: '2.0.0', staging: '1.1.0' } }]);
     expect((await resolveModelRef(MODELS, 'opportunity-scorer@staging')).version).toBe('1.1.0');
     expect((await resolveModelRef(MODELS, 'opportunity-scorer@1.0.0')).alias).toBeUndefined();
-    expect((await resolveModelRef(MODELS, 'opportunity-scorer')).version).toBe('1.0.0');
+    expect((await resolveModelRef(MODELS, 'opportunity-scorer')).version).toBe('2.0.0');
     expect(hasCode(await resolveModelRef(MODELS, 'opportunity-scorer@nope').catch((e: unknown) => e), 'MODEL_LOAD_FAILED')).toBe(true);
     expect(hasCode(await resolveModelRef(MODELS, 'opportunity-scorer@../../etc').catch((e: unknown) => e), 'MODEL_LOAD_FAILED')).toBe(true);
   });
 
   it('promotes atomically (write, then rename) and refuses unknown versions', async () => {
     const dir = tempModels();
-    expect(await promote(dir, 'opportunity-scorer', '1.1.0', 'production')).toEqual({ previous: '1.0.0' });
+    expect(await promote(dir, 'opportunity-scorer', '1.1.0', 'production')).toEqual({ previous: '2.0.0' });
     expect(JSON.parse(readFileSync(join(dir, 'registry.json'), 'utf8'))).toMatchObject({ bundles: { 'opportunity-scorer': { aliases: { production: '1.1.0' } } } });
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(hasCode(await promote(dir, 'opportunity-scorer', '7.7.7', 'production').catch((e: unknown) => e), 'MODEL_LOAD_FAILED')).toBe(true);
@@ -72,7 +72,7 @@ describe('hot reload', () => {
     const manager = await startManager(dir, { primary: 'opportunity-scorer@production' });
     const ops = opportunities(400, 'reload');
     const expected = {
-      '1.0.0': await expectedScores(join(dir, 'opportunity-scorer', '1.0.0'), ops),
+      '2.0.0': await expectedScores(join(dir, 'opportunity-scorer', '2.0.0'), ops),
       '1.1.0': await expectedScores(join(dir, 'opportunity-scorer', '1.1.0'), ops),
     };
     const seen = new Set<string>();
@@ -80,7 +80,7 @@ describe('hot reload', () => {
     for (let round = 0; round < 20; round++) {
       pending.push(manager.engine.score(ops.slice((round * 20) % 400, ((round * 20) % 400) + 20)));
       if (round % 4 === 1) {
-        await promote(dir, 'opportunity-scorer', round % 8 === 1 ? '1.1.0' : '1.0.0', 'production');
+        await promote(dir, 'opportunity-scorer', round % 8 === 1 ? '1.1.0' : '2.0.0', 'production');
         await manager.reload();
       }
       pending.push(manager.engine.score(ops));
@@ -102,7 +102,7 @@ describe('hot reload', () => {
       }
     }
     expect(checked).toBe(20 * 20 + 20 * 400);
-    expect([...seen].sort()).toEqual(['1.0.0', '1.1.0']);
+    expect([...seen].sort()).toEqual(['1.1.0', '2.0.0']);
   });
 
   it('rejects a corrupt bundle and one with another feature hash; the old bundle keeps serving', async () => {
@@ -124,12 +124,12 @@ describe('hot reload', () => {
       await promote(dir, 'opportunity-scorer', version, 'production');
       const failure = await manager.reload().catch((e: unknown) => e);
       expect(hasCode(failure, code), String(failure)).toBe(true);
-      expect(manager.current.primary.version).toBe('1.0.0');
+      expect(manager.current.primary.version).toBe('2.0.0');
       const [outcome] = await manager.engine.score(opportunities(1, 'still'));
-      expect(outcome?.ok && outcome.model.version).toBe('1.0.0');
+      expect(outcome?.ok && outcome.model.version).toBe('2.0.0');
     }
     expect(observed).toEqual(['failure', 'failure']);
-    await promote(dir, 'opportunity-scorer', '1.0.0', 'production');
+    await promote(dir, 'opportunity-scorer', '2.0.0', 'production');
     expect((await manager.reload()).result).toBe('unchanged');
   });
 });
@@ -145,7 +145,7 @@ describe('A/B split and shadow', () => {
     const again = await manager.engine.score([...ops].reverse());
     const byId = new Map(first.map((o, i) => [ops[i]?.id, o.ok ? o.model.version : 'error']));
     again.forEach((o, i) => expect(o.ok && o.model.version).toBe(byId.get(ops[ops.length - 1 - i]?.id)));
-    first.forEach((o, i) => expect(o.ok && o.model.version).toBe(abBucket(ops[i] as Opportunity) < 1000 ? '1.1.0' : '1.0.0'));
+    first.forEach((o, i) => expect(o.ok && o.model.version).toBe(abBucket(ops[i] as Opportunity) < 1000 ? '1.1.0' : '2.0.0'));
   });
 
   it('scores every event with the shadow too, without changing the served result', async () => {
@@ -159,7 +159,7 @@ describe('A/B split and shadow', () => {
       expect(o.ok && p?.ok).toBe(true);
       if (!o.ok || !p?.ok) return;
       expect(o.scores).toEqual(p.scores);
-      expect(o.model.version).toBe('1.0.0');
+      expect(o.model.version).toBe('2.0.0');
       expect(o.shadow?.model.version).toBe('1.1.0');
     });
   });
