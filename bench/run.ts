@@ -1,5 +1,5 @@
 // The benchmark suite: `npm run bench` runs every scenario against the co-located broker; `npm run bench -- <name>…`
-// runs some (inference, pipeline, e2e, passthrough, latency, http, overload). Throughputs are reported next to a
+// runs some (inference, pipeline, e2e, passthrough, latency, http, overload, oip). Throughputs are reported next to a
 // baseline measured in the same run. Results: bench-results/<timestamp>.json and a table appended to BENCHMARKS.md.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -384,8 +384,13 @@ const reference = JSON.stringify({
 });
 const batch32 = `[${Array(32).fill(reference).join(',')}]`;
 
-async function load(url: string, body: string, opts: { connections: number; rate?: number; seconds?: number }): Promise<{ rps: number; p50: number; p99: number; non2xx: number }> {
-  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: opts.connections, duration: opts.seconds ?? 10, ...(opts.rate ? { overallRate: opts.rate } : {}) });
+async function load(
+  url: string,
+  body: string | Buffer,
+  opts: { connections: number; rate?: number; seconds?: number; headers?: Record<string, string> },
+): Promise<{ rps: number; p50: number; p99: number; non2xx: number }> {
+  const headers = opts.headers ?? { 'content-type': 'application/json' };
+  const r = await autocannon({ url, method: 'POST', body, headers, connections: opts.connections, duration: opts.seconds ?? 10, ...(opts.rate ? { overallRate: opts.rate } : {}) });
   return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
 }
 
@@ -478,8 +483,41 @@ async function overload(): Promise<Result> {
   };
 }
 
+// ---------- 8. OIP v2 infer beside /predict/batch, 64 rows a request ----------
+async function oip(): Promise<Result> {
+  const service = await startService('serve', {});
+  const ops = SAMPLE.slice(0, 64).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const rows = new Float32Array(ops.length * FEATURE_COUNT);
+  ops.forEach((o, i) => {
+    const r = validateOpportunity(o);
+    if (r.ok) writeFeatures(r.value, rows, i * FEATURE_COUNT);
+  });
+  const tensor = { name: 'input', datatype: 'FP32', shape: [ops.length, FEATURE_COUNT] };
+  const jsonBody = JSON.stringify({ inputs: [{ ...tensor, data: Array.from(rows, (v) => (Number.isNaN(v) ? null : v)) }] });
+  const header = Buffer.from(JSON.stringify({ inputs: [{ ...tensor, parameters: { binary_data_size: rows.byteLength } }], parameters: { binary_data_output: true } }));
+  const binaryBody = Buffer.concat([header, Buffer.from(rows.buffer)]);
+  const infer = `${service.url}/v2/models/opportunity-scorer/infer`;
+  const cases = [
+    ['predictBatch64', `${service.url}/predict/batch`, JSON.stringify(ops), { 'content-type': 'application/json' }],
+    ['v2InferJson64', infer, jsonBody, { 'content-type': 'application/json' }],
+    ['v2InferBinary64', infer, binaryBody, { 'inference-header-content-length': String(header.length) }],
+  ] as const;
+  const out: Result = { rowsPerRequest: ops.length };
+  for (const [name, url, body, headers] of cases) {
+    await load(url, body, { connections: 8, seconds: 3, headers });
+    let best: Result = {};
+    for (const c of [2, 4, 8, 16, 32]) {
+      const r = await load(url, body, { connections: c, seconds: 6, headers });
+      if (r.non2xx === 0 && r.rps > ((best.rps as number | undefined) ?? 0)) best = { ...r, connections: c, rowsPerSecond: r.rps * ops.length };
+    }
+    out[name] = best;
+  }
+  await service.stop();
+  return { scenario: 'OIP v2 infer (feature tensor, JSON and binary) beside /predict/batch, 64 rows a request', ...out };
+}
+
 // ---------- runner ----------
-const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, e2e, latency, http, overload };
+const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, e2e, latency, http, overload, oip };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
 const needsKafka = names.some((n) => ['e2e', 'latency', 'http', 'overload'].includes(n));

@@ -3,12 +3,14 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
-import { type Problem, validateOpportunity } from '../contract/index.js';
-import { type ErrorCode, findScorerError } from '../errors.js';
+import { validateOpportunity } from '../contract/index.js';
+import { findScorerError } from '../errors.js';
 import type { ModelBundle, ScoreOutcome, ScoringEngine } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseJsonBody } from './json-body.js';
+import { registerOip } from './oip.js';
+import { type Detail, HttpProblem, details, serving, toHttpProblem } from './problems.js';
 import {
   errorResponses,
   errorSchema,
@@ -61,25 +63,6 @@ export interface HttpAppOptions {
   readonly limits: HttpLimits;
   readonly startedAt?: number;
 }
-
-interface Detail {
-  readonly loc: Array<string | number>;
-  readonly msg: string;
-  readonly type: string;
-}
-
-/** A failure with the HTTP status and `detail` list the API answers with. */
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: readonly Detail[],
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(detail.map((d) => d.msg).join('; '));
-  }
-}
-
-const RETRY_AFTER_SECONDS = 1;
 
 /**
  * The HTTP sidecar: health, readiness, metrics, and synchronous scoring in the JSON shape of the Flask API it
@@ -148,6 +131,20 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     registerRoutes(routes, options, startedAt);
     done();
   });
+  // Its own plugin context: OIP bodies may be binary, and its errors have the protocol's {"error": …} form.
+  void app.register((routes, _opts, done) => {
+    registerOip(routes, {
+      engine: options.engine,
+      draining: options.draining,
+      serverVersion: options.version,
+      ready: () => options.readiness().ready,
+      bundles: () => options.engine()?.bundles ?? [],
+      primary: () => options.engine()?.bundle,
+      jsonMaxDepth: options.limits.jsonMaxDepth,
+      batchMaxItems: options.limits.batchMaxItems,
+    });
+    done();
+  }, { prefix: '/v2' });
   return app;
 }
 
@@ -267,13 +264,6 @@ function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt
   );
 }
 
-function serving(options: HttpAppOptions): ScoringEngine {
-  const engine = options.engine();
-  if (options.draining()) throw new HttpProblem(503, [{ loc: [], msg: 'the service is draining', type: 'unavailable' }], RETRY_AFTER_SECONDS);
-  if (engine === undefined) throw new HttpProblem(503, [{ loc: [], msg: 'no model is loaded', type: 'unavailable' }], RETRY_AFTER_SECONDS);
-  return engine;
-}
-
 function summary(m: LoadedModel): Record<string, unknown> {
   const manifest = m.bundle.manifest;
   return {
@@ -315,24 +305,4 @@ function correlationOf(header: string | string[] | undefined, body: unknown): st
     if (typeof v === 'string' && v !== '') return v;
   }
   return undefined;
-}
-
-function details(problems: readonly Problem[], prefix: Array<string | number>): Detail[] {
-  return problems.map((p) => ({ loc: [...prefix, ...p.path], msg: p.message, type: p.code }));
-}
-
-const SCORER_STATUS: Partial<Record<ErrorCode, number>> = { OVERLOADED: 503, SHUTTING_DOWN: 503, DECODE_FAILED: 400 };
-
-function toHttpProblem(error: unknown): HttpProblem {
-  if (error instanceof HttpProblem) return error;
-  const scorer = findScorerError(error);
-  if (scorer !== undefined) {
-    const status = typeof scorer.details.status === 'number' ? scorer.details.status : (SCORER_STATUS[scorer.code] ?? 500);
-    const type = typeof scorer.details.type === 'string' ? scorer.details.type : scorer.code;
-    return new HttpProblem(status, [{ loc: status === 400 ? ['body'] : [], msg: scorer.message, type }], status === 503 ? RETRY_AFTER_SECONDS : undefined);
-  }
-  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-  const status = typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 ? fastifyError.statusCode : 500;
-  const type = { 413: 'body_too_large', 415: 'unsupported_media_type', 400: 'bad_request' }[status] ?? 'internal_error';
-  return new HttpProblem(status, [{ loc: status < 500 ? ['body'] : [], msg: status < 500 ? (fastifyError.message ?? 'bad request') : 'internal error', type }]);
 }

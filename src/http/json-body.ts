@@ -25,7 +25,11 @@ export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (jsonDepthExceeds(text, maxDepth)) {
     throw new ScorerError('DECODE_FAILED', `JSON nested deeper than ${maxDepth} levels`, { details: { status: 400, type: 'json_too_deep' } });
   }
+  // The reviver costs a call per value (most of the parse time of a large numeric tensor); it is only needed when a
+  // key could be __proto__ or constructor, spelled out or through a \u escape.
+  const hostile = text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
   try {
+    if (!hostile) return JSON.parse(text) as unknown;
     return JSON.parse(text, (key, value: unknown) => (key === '__proto__' || key === 'constructor' ? undefined : value));
   } catch (cause) {
     throw new ScorerError('DECODE_FAILED', `malformed JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, details: { status: 400, type: 'json_invalid' } });

@@ -38,6 +38,31 @@ export interface EngineObserver extends MicroBatcherObserver {
   onShadow?(primary: BundleScore, shadow: BundleScore): void;
 }
 
+/**
+ * What the engine scores besides a plain opportunity (the Kafka worker's and backfill's fast path): a precomputed
+ * feature row in the bundle's feature order (OIP v2 tensors, the replaced servers' feature-vector bodies), or an
+ * opportunity, either of them optionally pinned to one of the loaded bundles (a per-request model choice).
+ */
+export class ScoreRequest {
+  private constructor(
+    readonly opportunity: Opportunity | undefined,
+    readonly features: Float32Array | undefined,
+    readonly bundle: ModelBundle | undefined,
+  ) {}
+
+  static ofOpportunity(opportunity: Opportunity, bundle?: ModelBundle): ScoreRequest {
+    return new ScoreRequest(opportunity, undefined, bundle);
+  }
+
+  /** `features`: FEATURE_COUNT values (copied when the batch runs, so the caller's buffer may be a view). */
+  static ofFeatures(features: Float32Array, bundle?: ModelBundle): ScoreRequest {
+    if (features.length !== FEATURE_COUNT) throw new ScorerError('VALIDATION_FAILED', `a feature row has ${FEATURE_COUNT} values, got ${features.length}`);
+    return new ScoreRequest(undefined, features, bundle);
+  }
+}
+
+export type EngineItem = Opportunity | ScoreRequest;
+
 /** Sticky A/B assignment: FNV-1a of the opportunity id (or of its identity when it has none), in 10,000 buckets. */
 export function abBucket(op: Opportunity): number {
   const key = op.id ?? `${op.symbol}|${op.longExchange}|${op.shortExchange}|${op.detectedAt}`;
@@ -55,7 +80,7 @@ export function abBucket(op: Opportunity): number {
  */
 export class ScoringEngine {
   #routing: Routing;
-  readonly #batcher: MicroBatcher<Opportunity, ScoreOutcome>;
+  readonly #batcher: MicroBatcher<EngineItem, ScoreOutcome>;
   readonly #rows: Float32Array;
   readonly #subset: Float32Array;
   readonly #observer: EngineObserver;
@@ -85,14 +110,20 @@ export class ScoringEngine {
     return this.#batcher.queued;
   }
 
+  /** Every bundle the routing holds (primary, canary, shadow): what a per-request model choice may pick. */
+  get bundles(): readonly ModelBundle[] {
+    const r = this.#routing;
+    return [r.primary, ...(r.canary === undefined ? [] : [r.canary.bundle]), ...(r.shadow === undefined ? [] : [r.shadow])];
+  }
+
   /** Scores through the shared batcher, waiting for room when it is full (streaming callers). */
-  score(opportunities: readonly Opportunity[]): Promise<ScoreOutcome[]> {
-    return this.#batcher.submit(opportunities);
+  score(items: readonly EngineItem[]): Promise<ScoreOutcome[]> {
+    return this.#batcher.submit(items);
   }
 
   /** Scores, or fails at once with OVERLOADED when the queue is full (request/response callers). */
-  tryScore(opportunities: readonly Opportunity[]): Promise<ScoreOutcome[]> {
-    return this.#batcher.trySubmit(opportunities);
+  tryScore(items: readonly EngineItem[]): Promise<ScoreOutcome[]> {
+    return this.#batcher.trySubmit(items);
   }
 
   /** Dispatches waiting rows now (draining). */
@@ -116,22 +147,47 @@ export class ScoringEngine {
     return previous;
   }
 
-  async #scoreBatch(items: readonly Opportunity[]): Promise<ScoreOutcome[]> {
+  async #scoreBatch(items: readonly EngineItem[]): Promise<ScoreOutcome[]> {
     const routing = this.#routing;
     const n = items.length;
-    for (let i = 0; i < n; i++) writeFeatures(items[i] as Opportunity, this.#rows, i * FEATURE_COUNT);
+    // Rows pinned to a bundle, by bundle; the rest follow the routing. A feature row has no id to route by, so an
+    // unpinned one goes to the primary.
+    const routed: number[] = [];
+    let pinned: Map<ModelBundle, number[]> | undefined;
+    for (let i = 0; i < n; i++) {
+      const item = items[i] as EngineItem;
+      if (!(item instanceof ScoreRequest)) {
+        writeFeatures(item, this.#rows, i * FEATURE_COUNT);
+        routed.push(i);
+        continue;
+      }
+      if (item.features !== undefined) this.#rows.set(item.features, i * FEATURE_COUNT);
+      else writeFeatures(item.opportunity as Opportunity, this.#rows, i * FEATURE_COUNT);
+      const target = item.bundle ?? (item.opportunity === undefined ? routing.primary : undefined);
+      if (target === undefined) {
+        routed.push(i);
+        continue;
+      }
+      pinned ??= new Map();
+      const list = pinned.get(target);
+      if (list === undefined) pinned.set(target, [i]);
+      else list.push(i);
+    }
     const results = new Array<BundleScore | ScorerError>(n);
     const canary = routing.canary;
-    if (canary === undefined || canary.percent <= 0) {
-      await this.#predictInto(routing.primary, this.#rows, range(n), results);
+    if (pinned === undefined && (canary === undefined || canary.percent <= 0)) {
+      await this.#predictInto(routing.primary, this.#rows, routed, results);
+    } else if (canary === undefined || canary.percent <= 0) {
+      await this.#predictSubset(routing.primary, routed, results);
     } else {
       const threshold = canary.percent * 100;
       const toCanary: number[] = [];
       const toPrimary: number[] = [];
-      for (let i = 0; i < n; i++) (abBucket(items[i] as Opportunity) < threshold ? toCanary : toPrimary).push(i);
+      for (const i of routed) (abBucket(opportunityOf(items[i] as EngineItem)) < threshold ? toCanary : toPrimary).push(i);
       await this.#predictSubset(routing.primary, toPrimary, results);
       await this.#predictSubset(canary.bundle, toCanary, results);
     }
+    if (pinned !== undefined) for (const [bundle, indices] of pinned) await this.#predictSubset(bundle, indices, results);
     let shadows: Array<BundleScore | ScorerError> | undefined;
     if (routing.shadow !== undefined) {
       shadows = new Array<BundleScore | ScorerError>(n);
@@ -196,6 +252,10 @@ export class ScoringEngine {
     }
     return out;
   }
+}
+
+function opportunityOf(item: EngineItem): Opportunity {
+  return item instanceof ScoreRequest ? (item.opportunity as Opportunity) : item;
 }
 
 function range(n: number): number[] {

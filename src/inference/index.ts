@@ -24,4 +24,14 @@ export {
 } from './manifest.js';
 export { calibrate, calibrateAll } from './calibration.js';
 export { decide } from './decision.js';
-export { ScoringEngine, abBucket, type BundleScore, type EngineObserver, type ModelStamp, type Routing, type ScoreOutcome } from './engine.js';
+export {
+  ScoreRequest,
+  ScoringEngine,
+  abBucket,
+  type BundleScore,
+  type EngineItem,
+  type EngineObserver,
+  type ModelStamp,
+  type Routing,
+  type ScoreOutcome,
+} from './engine.js';

@@ -26,3 +26,11 @@ export function run(bin: string, args: readonly string[], options: { input?: str
   if (r.error !== undefined) throw r.error;
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
+
+/** The Python of the foreign test clients' virtualenv (scripts/test-clients/setup.sh); missing, the test fails saying how to make it. */
+export function testClientsPython(): string {
+  const venv = process.env.TEST_CLIENTS_VENV ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'opportunity-scorer', 'test-clients-venv');
+  const python = join(venv, 'bin', 'python');
+  if (!existsSync(python)) throw new Error(`no test-clients virtualenv at ${venv}: run \`bash scripts/test-clients/setup.sh\` (installs tritonclient[http] from PyPI)`);
+  return python;
+}

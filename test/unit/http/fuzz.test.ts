@@ -52,3 +52,39 @@ describe('malformed HTTP bodies', () => {
     // 10,000 requests take 5-10 s on a 2-core machine: a correctness test, so it gets room, not a speed limit.
   }, 120_000);
 });
+
+/** Inference requests of the Open Inference Protocol, wrong in every part: tensors, shapes, datatypes, data, binary sizes. */
+const validTensor = { name: 'input', datatype: 'FP32', shape: [1, 57], data: new Array<number>(57).fill(0.5) };
+const malformedInfer: fc.Arbitrary<{ body: Buffer; headers: Record<string, string> }> = fc.oneof(
+  fc.jsonValue({ maxDepth: 6 }).map((v) => ({ body: Buffer.from(JSON.stringify(v)), headers: {} })),
+  fc
+    .record({
+      name: fc.oneof(fc.constant('input'), fc.constantFrom('symbol', 'fundApr', 'detectedAt', 'id'), fc.string({ maxLength: 10 })),
+      datatype: fc.oneof(fc.constantFrom('FP32', 'FP64', 'INT64', 'BYTES', 'BOOL', 'FP16', 'UINT8'), fc.jsonValue({ maxDepth: 1 })),
+      shape: fc.oneof(fc.array(fc.integer({ min: -2, max: 120 }), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
+      data: fc.oneof(fc.array(fc.oneof(fc.double(), fc.string({ maxLength: 5 }), fc.boolean(), fc.constant(null)), { maxLength: 120 }), fc.jsonValue({ maxDepth: 3 })),
+      outputs: fc.option(fc.array(fc.record({ name: fc.oneof(fc.constant('take'), fc.string({ maxLength: 8 })) }), { maxLength: 3 }), { nil: undefined }),
+    })
+    .map((t) => ({ body: Buffer.from(JSON.stringify({ inputs: [t], ...(t.outputs === undefined ? {} : { outputs: t.outputs }) })), headers: {} })),
+  fc
+    .record({ declared: fc.integer({ min: -10, max: 600 }), sent: fc.uint8Array({ maxLength: 400 }), headerLength: fc.integer({ min: -5, max: 2000 }) })
+    .map(({ declared, sent, headerLength }) => {
+      const head = Buffer.from(JSON.stringify({ inputs: [{ ...validTensor, data: undefined, parameters: { binary_data_size: declared } }] }));
+      return { body: Buffer.concat([head, Buffer.from(sent)]), headers: { 'inference-header-content-length': String(headerLength % 3 === 0 ? head.length : headerLength) } };
+    }),
+  fc.string({ maxLength: 200 }).map((t) => ({ body: Buffer.from(t), headers: { 'content-encoding': 'gzip' } })),
+);
+
+describe('malformed OIP v2 inference requests', () => {
+  it('2,000 generated requests: never a 5xx, every error in the protocol form {"error": …}', async () => {
+    const { app } = await testHttp();
+    await fc.assert(
+      fc.asyncProperty(malformedInfer, async ({ body, headers }) => {
+        const res = await app.inject({ method: 'POST', url: '/v2/models/opportunity-scorer/infer', payload: body, headers });
+        expect(res.statusCode, `${body.subarray(0, 200).toString()} -> ${res.body.slice(0, 200)}`).toBeLessThan(500);
+        if (res.statusCode !== 200) expect(typeof res.json<{ error: unknown }>().error).toBe('string');
+      }),
+      { numRuns: 2_000, seed: 2211 },
+    );
+  }, 120_000);
+});
