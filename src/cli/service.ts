@@ -54,6 +54,7 @@ export async function startService({ config, logger, version, worker: withWorker
           metrics.batchSize.observe(size);
           metrics.batchWait.observe(waitedMs / 1000);
         },
+        onInference: (model, _rows, seconds) => metrics.inferenceLatency.observe({ model_name: model.bundle }, seconds),
         onPredictions: (model, profit, success, duration, rows) => {
           metrics.eventsScored.inc({ bundle: model.bundle, version: model.version }, rows);
           for (let i = 0; i < rows; i++) {

@@ -2,18 +2,19 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
-import { validateOpportunity } from '../contract/index.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { findScorerError } from '../errors.js';
-import type { ModelBundle, ScoreOutcome, ScoringEngine } from '../inference/index.js';
+import type { ModelBundle, ScoringEngine } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseJsonBody } from './json-body.js';
 import { registerOip } from './oip.js';
-import { type Detail, HttpProblem, details, serving, toHttpProblem } from './problems.js';
+import { type PredictContext, predictBatch, predictOne } from './predict.js';
+import { HttpProblem, serving, toHttpProblem } from './problems.js';
 import {
   errorResponses,
   errorSchema,
+  featureRequestSchema,
   modelDetailSchema,
   modelSummarySchema,
   modelsResponseSchema,
@@ -123,7 +124,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  for (const schema of [opportunityRequestSchema, predictionSchema, errorSchema, modelSummarySchema, modelsResponseSchema, reloadResponseSchema, modelDetailSchema]) {
+  for (const schema of [opportunityRequestSchema, featureRequestSchema, predictionSchema, errorSchema, modelSummarySchema, modelsResponseSchema, reloadResponseSchema, modelDetailSchema]) {
     app.addSchema(schema);
   }
   void app.register(swaggerUi, { routePrefix: '/docs' });
@@ -178,79 +179,121 @@ function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt
     response: { 200: ok, ...errorResponses },
   });
 
-  app.post('/predict', { schema: predictSchema({ $ref: 'OpportunityRequest#' }, { $ref: 'Prediction#' }, 'Score one opportunity') }, async (request, reply) => {
-    const engine = serving(options);
-    const result = validateOpportunity(request.body);
-    if (!result.ok) throw new HttpProblem(422, details(result.problems, ['body']));
-    const [outcome] = await engine.tryScore([result.value]);
-    return prediction(outcome, reply, correlationOf(request.headers['x-correlation-id'], request.body));
-  });
+  const context = (request: FastifyRequest, reply: FastifyReply): PredictContext => {
+    const header = request.headers['x-correlation-id'];
+    return {
+      engine: serving(options),
+      models: options.models(),
+      batchMaxItems: options.limits.batchMaxItems,
+      correlationHeader: typeof header === 'string' && header !== '' ? header : undefined,
+      reply,
+    };
+  };
+  const seedNote =
+    ' Also takes the feature-vector bodies of the other servers it replaces, answered in their shapes: `features` as an array of 57 numbers (001), as named columns (004) or as one named record (002); `model_version`, `model_name` or `model_uri` choose among the loaded bundles (404 naming them).';
+  for (const prefix of ['', '/api/ml']) {
+    app.post(
+      `${prefix}/predict`,
+      { schema: { ...predictSchema({ anyOf: [{ $ref: 'OpportunityRequest#' }, { $ref: 'FeatureRequest#' }] }, { $ref: 'Prediction#' }, 'Score one opportunity'), description: seedNote } },
+      async (request, reply) => predictOne(context(request, reply), request.body),
+    );
+    app.post(
+      `${prefix}/predict/batch`,
+      {
+        schema: {
+          ...predictSchema(
+            { anyOf: [{ type: 'array', items: { $ref: 'OpportunityRequest#' } }, { type: 'object', properties: { requests: { type: 'array' }, batch_size: { type: 'integer' } } }, { type: 'object', properties: { features_list: { type: 'array' }, model_uri: { type: 'string' }, return_proba: { type: 'boolean' } } }] },
+            { type: 'array', items: { $ref: 'Prediction#' } },
+            'Score a list of opportunities; results in the same order',
+          ),
+          description: `${seedNote} 004's {"requests": [...], "batch_size"} answers an array of its responses; 002's {"features_list": [...]} answers {"predictions", "probabilities", "count"}.`,
+        },
+      },
+      async (request, reply) => predictBatch(context(request, reply), request.body),
+    );
+  }
 
-  app.post(
-    '/predict/batch',
-    { schema: predictSchema({ type: 'array', items: { $ref: 'OpportunityRequest#' } }, { type: 'array', items: { $ref: 'Prediction#' } }, 'Score a list of opportunities; results in the same order') },
-    async (request, reply) => {
-      const engine = serving(options);
-      const body = request.body;
-      if (!Array.isArray(body)) throw new HttpProblem(422, [{ loc: ['body'], msg: 'the body must be a JSON array of opportunities', type: 'wrong_type' }]);
-      if (body.length > options.limits.batchMaxItems) {
-        throw new HttpProblem(413, [{ loc: ['body'], msg: `at most ${options.limits.batchMaxItems} items per batch, got ${body.length}`, type: 'too_many_items' }]);
-      }
-      const problems: Detail[] = [];
-      const valid = body.flatMap((item: unknown, i) => {
-        const result = validateOpportunity(item);
-        if (!result.ok) {
-          problems.push(...details(result.problems, ['body', i]));
-          return [];
-        }
-        return [result.value];
-      });
-      if (problems.length > 0) throw new HttpProblem(422, problems);
-      const outcomes = await engine.tryScore(valid);
-      const header = request.headers['x-correlation-id'];
-      return outcomes.map((o, i) => prediction(o, reply, correlationOf(header, body[i] as unknown)));
-    },
-  );
+  app.get('/api/ml/health', { schema: { tags: ['ops'], summary: 'Liveness in the shape of the server this replaces (001)' } }, () => ({
+    status: 'healthy',
+    models_loaded: options.models().length,
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+  }));
 
-  app.get('/models', { schema: { tags: ['models'], summary: 'Which bundles serve which share, the aliases, the shadow', response: { 200: { $ref: 'ModelsResponse#' } } } }, async () => {
+  const listModels = async (query: { experiment_name?: string; limit?: string }): Promise<Record<string, unknown>> => {
+    const limit = query.limit === undefined ? Number.POSITIVE_INFINITY : Number(query.limit);
+    if (!(limit >= 0)) throw new HttpProblem(422, [{ loc: ['query', 'limit'], msg: 'limit must be a non-negative integer', type: 'wrong_type' }]);
     const models = options.models();
     const shadow = models.find((m) => m.role === 'shadow');
+    // 002's clients filter by MLflow experiment: here one experiment is one bundle name.
+    const listed = models.filter((m) => query.experiment_name === undefined || m.bundle.name === query.experiment_name).slice(0, limit);
     return {
-      models: models.map(summary),
+      models: listed.map(summary),
+      count: listed.length,
       aliases: (await options.aliases?.()) ?? {},
       shadow: shadow === undefined ? { enabled: false } : { enabled: true, model: `${shadow.bundle.name}@${shadow.bundle.version}` },
     };
-  });
+  };
+  const modelsSchema = {
+    tags: ['models'],
+    summary: 'Which bundles serve which share, the aliases, the shadow',
+    querystring: { type: 'object', properties: { experiment_name: { type: 'string', description: 'only bundles of this name (002)' }, limit: { type: 'integer', minimum: 0 } } },
+    response: { 200: { $ref: 'ModelsResponse#' } },
+  };
+  app.get<{ Querystring: { experiment_name?: string; limit?: string } }>('/models', { schema: modelsSchema }, async (request) => listModels(request.query));
+  app.get<{ Querystring: { experiment_name?: string; limit?: string } }>('/api/ml/models', { schema: modelsSchema }, async (request) => listModels(request.query));
 
   const token = options.adminToken;
   const reload = options.reload;
   if (token !== undefined && reload !== undefined) {
     const expected = createHash('sha256').update(token).digest();
+    const authorise = (request: FastifyRequest, reply: FastifyReply): void => {
+      const header = request.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+      // Constant time: compare fixed-length digests, never the strings themselves.
+      if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+        void reply.header('www-authenticate', 'Bearer');
+        throw new HttpProblem(401, [{ loc: ['header', 'authorization'], msg: 'a valid bearer token is required', type: 'unauthorized' }]);
+      }
+    };
+    const reloadNow = async (): Promise<Awaited<ReturnType<typeof reload>>> => {
+      try {
+        return await reload();
+      } catch (err) {
+        const e = findScorerError(err);
+        throw new HttpProblem(409, [{ loc: [], msg: `reload failed; the serving bundles stay: ${e?.message ?? String(err)}`, type: e?.code ?? 'MODEL_LOAD_FAILED' }]);
+      }
+    };
+    const adminResponses = { 401: { $ref: 'ErrorResponse#' }, 404: { $ref: 'ErrorResponse#' }, 409: { $ref: 'ErrorResponse#' } };
     app.post(
       '/models/reload',
       {
         schema: {
           tags: ['admin'],
           summary: 'Load the bundles the registry names now, check them, and swap them in atomically (Authorization: Bearer ADMIN_TOKEN)',
-          response: { 200: { $ref: 'ReloadResponse#' }, 401: { $ref: 'ErrorResponse#' }, 409: { $ref: 'ErrorResponse#' } },
+          response: { 200: { $ref: 'ReloadResponse#' }, ...adminResponses },
         },
       },
       async (request, reply) => {
-        const header = request.headers.authorization ?? '';
-        const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-        // Constant time: compare fixed-length digests, never the strings themselves.
-        if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
-          void reply.header('www-authenticate', 'Bearer');
-          throw new HttpProblem(401, [{ loc: ['header', 'authorization'], msg: 'a valid bearer token is required', type: 'unauthorized' }]);
-        }
-        try {
-          return await reload();
-        } catch (err) {
-          const e = findScorerError(err);
-          throw new HttpProblem(409, [{ loc: [], msg: `reload failed; the serving bundles stay: ${e?.message ?? String(err)}`, type: e?.code ?? 'MODEL_LOAD_FAILED' }]);
-        }
+        authorise(request, reply);
+        return reloadNow();
       },
     );
+    // The replaced servers' reload routes name one model; here a reload is always of every bundle, atomically.
+    for (const path of ['/reload/:name', '/api/ml/models/:name/reload']) {
+      app.post<{ Params: { name: string } }>(
+        path,
+        { schema: { tags: ['admin'], summary: 'Reload (004, 001): the same atomic reload as /models/reload; the name must be a loaded bundle (Authorization: Bearer ADMIN_TOKEN)', response: adminResponses } },
+        async (request, reply) => {
+          authorise(request, reply);
+          const name = request.params.name;
+          if (!options.models().some((m) => m.bundle.name === name)) {
+            const loaded = [...new Set(options.models().map((m) => m.bundle.name))].join(', ');
+            throw new HttpProblem(404, [{ loc: ['path', 'name'], msg: `no loaded model named ${name}; loaded: ${loaded || 'none'}`, type: 'model_not_found' }]);
+          }
+          return { message: `Reloading model ${name}`, ...(await reloadNow()) };
+        },
+      );
+    }
   }
 
   app.get<{ Params: { name: string } }>(
@@ -279,30 +322,3 @@ function summary(m: LoadedModel): Record<string, unknown> {
   };
 }
 
-function prediction(outcome: ScoreOutcome | undefined, reply: FastifyReply, correlationId: string | undefined): Record<string, unknown> {
-  if (outcome === undefined || !outcome.ok) {
-    const error = outcome?.error;
-    throw new HttpProblem(500, [{ loc: [], msg: error?.message ?? 'no result', type: error?.code ?? 'INTERNAL' }]);
-  }
-  return {
-    predicted_profit_percent: outcome.scores.predictedProfitPercent,
-    success_probability: outcome.scores.successProbability,
-    predicted_duration_hours: outcome.scores.predictedDurationHours,
-    composite_score: outcome.compositeScore,
-    rank_score: outcome.verdict.rankScore,
-    take: outcome.verdict.take,
-    model_version: `${outcome.model.bundle}@${outcome.model.version}`,
-    latency_ms: Number(reply.elapsedTime.toFixed(3)),
-    ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
-  };
-}
-
-function correlationOf(header: string | string[] | undefined, body: unknown): string | undefined {
-  if (typeof header === 'string' && header !== '') return header;
-  if (typeof body === 'object' && body !== null) {
-    const b = body as Record<string, unknown>;
-    const v = b.correlationId ?? b.correlation_id;
-    if (typeof v === 'string' && v !== '') return v;
-  }
-  return undefined;
-}

@@ -116,8 +116,28 @@ export const modelsResponseSchema = {
   required: ['models', 'aliases', 'shadow'],
   properties: {
     models: { type: 'array', items: { $ref: 'ModelSummary#' } },
+    count: { type: 'integer', description: 'Models listed (after experiment_name and limit)' },
     aliases: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
     shadow: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' }, model: { type: 'string' } } },
+  },
+} as const;
+
+/** The feature-vector bodies of the servers this replaces (001, 004, 002); features in docs/features.md order and names. */
+export const featureRequestSchema = {
+  $id: 'FeatureRequest',
+  type: 'object',
+  required: ['features'],
+  properties: {
+    features: {
+      description: '001: an array of the 57 features in order; 004: named columns {"<feature>": [values…]} (N rows); 002: one named record {"<feature>": value}. null is a missing value.',
+      anyOf: [{ type: 'array', items: { type: ['number', 'null'] } }, { type: 'object', additionalProperties: true }],
+    },
+    symbol: { type: 'string', description: '001: echoed in the answer' },
+    model_version: { type: 'string', description: '001: "latest", a version or an alias of a loaded bundle' },
+    model_name: { type: 'string', description: '004: a loaded bundle name, optionally @version or @alias' },
+    model_uri: { type: 'string', description: '002: models:/<name>/<version> or models:/<name>@<alias> of a loaded bundle' },
+    correlation_id: { type: 'string', description: '004: echoed in the answer' },
+    return_proba: { type: 'boolean', description: '002: include class probabilities (default true)' },
   },
 } as const;
 

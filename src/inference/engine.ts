@@ -35,6 +35,8 @@ export interface Routing {
 
 export interface EngineObserver extends MicroBatcherObserver {
   onPredictions?(model: ModelStamp, profit: Float32Array, success: Float32Array, duration: Float32Array, rows: number): void;
+  /** One model run of `rows` rows took `seconds`. */
+  onInference?(model: ModelStamp, rows: number, seconds: number): void;
   onShadow?(primary: BundleScore, shadow: BundleScore): void;
 }
 
@@ -234,8 +236,10 @@ export class ScoringEngine {
   }
 
   async #predict(bundle: ModelBundle, rows: Float32Array, n: number): Promise<Array<BundleScore | ScorerError>> {
+    const started = performance.now();
     const p = await bundle.predict(rows, n);
     const model = { bundle: bundle.name, version: bundle.version };
+    this.#observer.onInference?.(model, n, (performance.now() - started) / 1000);
     this.#observer.onPredictions?.(model, p.profit, p.success, p.duration, n);
     const out = new Array<BundleScore | ScorerError>(n);
     const decision = bundle.manifest.decision;

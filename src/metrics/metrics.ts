@@ -47,6 +47,8 @@ export interface Metrics {
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly lagScrapeErrors: Counter;
   readonly consumerRestarts: Counter<'by'>;
+  /** Under the name the replaced model server (004) exported, so its dashboards keep working. */
+  readonly inferenceLatency: Histogram<'model_name'>;
   /** Where consumer lag comes from at scrape time; without one the lag gauge is empty. */
   setLagSource(source: LagSource | undefined): void;
 }
@@ -111,6 +113,13 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
       name: `${PREFIX}consumer_restarts_total`,
       help: 'Kafka consumer restarts after a crash: by the Kafka client itself (by=client), or by the worker after the client gave up (by=worker, once per attempt).',
       labelNames: ['by'],
+      registers,
+    }),
+    inferenceLatency: new Histogram({
+      name: 'inference_latency_seconds',
+      help: 'Time of one model run (the three models of a bundle over one micro-batch), by bundle name; the metric of the model server this replaces, unprefixed on purpose.',
+      labelNames: ['model_name'],
+      buckets: DURATION_BUCKETS,
       registers,
     }),
     httpRequests: new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by route and status.', labelNames: ['route', 'method', 'status'], registers }),

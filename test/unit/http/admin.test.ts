@@ -61,3 +61,20 @@ describe('POST /models/reload', () => {
     await promote(dir, 'opportunity-scorer', '9.9.9', 'production').catch(() => undefined);
   });
 });
+
+describe('the replaced servers’ reload routes (004 /reload/{name}, 001 /api/ml/models/{name}/reload)', () => {
+  it('need the bearer token, name a loaded bundle, and run the one atomic reload', async () => {
+    const { http, dir } = await app(TOKEN);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const base of ['/reload', '/api/ml/models']) {
+      const url = (name: string): string => (base === '/reload' ? `/reload/${name}` : `${base}/${name}/reload`);
+      expect((await http.inject({ method: 'POST', url: url('opportunity-scorer') })).statusCode).toBe(401);
+      const unknown = await http.inject({ method: 'POST', url: url('your_model'), headers: auth });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json<{ detail: Array<{ msg: string }> }>().detail[0]?.msg).toBe('no loaded model named your_model; loaded: opportunity-scorer');
+      expect((await http.inject({ method: 'POST', url: url('opportunity-scorer'), headers: auth })).json()).toEqual({ message: 'Reloading model opportunity-scorer', result: 'unchanged', serving: ['opportunity-scorer@2.0.0'] });
+    }
+    await promote(dir, 'opportunity-scorer', '1.1.0', 'production');
+    expect((await http.inject({ method: 'POST', url: '/reload/opportunity-scorer', headers: auth })).json()).toMatchObject({ result: 'swapped', serving: ['opportunity-scorer@1.1.0'] });
+  });
+});

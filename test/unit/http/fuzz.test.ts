@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FEATURE_NAMES } from '../../../src/features/index.js';
 import { testHttp } from '../../helpers/http.js';
 import { referenceRequest } from '../../fixtures/reference-request.js';
 
@@ -86,5 +87,35 @@ describe('malformed OIP v2 inference requests', () => {
       }),
       { numRuns: 2_000, seed: 2211 },
     );
+  }, 120_000);
+});
+
+/** The other servers' feature-vector bodies (001 arrays, 004 columns, 002 records), broken every way, on every route that takes them. */
+const featureValue = fc.oneof(fc.double(), fc.constant(null), fc.string({ maxLength: 4 }), fc.boolean(), fc.jsonValue({ maxDepth: 1 }));
+const malformedSeed: fc.Arbitrary<{ body: string; url: string }> = fc
+  .oneof(
+    fc.array(featureValue, { maxLength: 70 }).map((features) => ({ symbol: 'BTCUSDT', features, model_version: 'latest' })),
+    fc
+      .record({ names: fc.subarray([...FEATURE_NAMES, 'feature1', '__proto__', 'constructor']), rows: fc.nat({ max: 3 }), v: featureValue })
+      .map(({ names, rows, v }) => ({ model_name: 'opportunity-scorer', features: Object.fromEntries(names.map((n) => [n, new Array(rows).fill(v)])), correlation_id: 'x' })),
+    fc.record({ names: fc.subarray([...FEATURE_NAMES]), v: featureValue }).map(({ names, v }) => ({ model_uri: 'models:/opportunity-scorer/2.0.0', features: Object.fromEntries(names.map((n) => [n, v])) })),
+    fc.record({ key: fc.constantFrom('model_version', 'model_name', 'model_uri'), value: fc.jsonValue({ maxDepth: 2 }) }).map(({ key, value }) => ({ features: new Array(57).fill(0), [key]: value })),
+    fc.jsonValue({ maxDepth: 4 }).map((v) => ({ requests: [v], batch_size: 10 })),
+    fc.jsonValue({ maxDepth: 4 }).map((v) => ({ features_list: [v], model_uri: 'models:/opportunity-scorer@production' })),
+  )
+  .chain((b) => fc.constantFrom('/predict', '/predict/batch', '/api/ml/predict', '/api/ml/predict/batch').map((url) => ({ body: JSON.stringify(b), url })));
+
+describe('malformed feature-vector bodies of the replaced servers', () => {
+  it('3,000 generated bodies: never a 5xx, every error a detail list', async () => {
+    const { app } = await testHttp();
+    await fc.assert(
+      fc.asyncProperty(malformedSeed, async ({ body, url }) => {
+        const res = await app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json' } });
+        expect(res.statusCode, `${url} ${body.slice(0, 200)} -> ${res.body.slice(0, 200)}`).toBeLessThan(500);
+        if (res.statusCode !== 200) expect(Array.isArray(res.json<{ detail: unknown }>().detail)).toBe(true);
+      }),
+      { numRuns: 3_000, seed: 3311 },
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   }, 120_000);
 });
