@@ -147,6 +147,15 @@ async function* readPartition(kafka: Kafka, topic: string, partition: number, st
       notify();
     }
   });
+  // The next offset not yet taken. kafkajs restarts a crashed consumer with a new group member that has no
+  // committed offset here (autoCommit off), so every join, not only the first, pauses the other partitions and
+  // seeks back to it; records fetched again below it are dropped.
+  let next = start;
+  const others = (await partitionsOf(kafka, topic)).filter((p) => p !== partition);
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+    consumer.seek({ topic, partition, offset: next.toString() });
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic] });
@@ -155,11 +164,14 @@ async function* readPartition(kafka: Kafka, topic: string, partition: number, st
       eachBatch: async ({ batch }) => {
         if (batch.partition !== partition || done) return;
         for (const m of batch.messages) {
-          if (BigInt(m.offset) >= end) {
+          const offset = BigInt(m.offset);
+          if (offset < next) continue;
+          if (offset >= end) {
             done = true;
             break;
           }
           buffer.push({ offset: m.offset, value: m.value, headers: m.headers ?? {} });
+          next = offset + 1n;
         }
         if (BigInt(batch.lastOffset()) + 1n >= end) done = true;
         notify();
@@ -167,13 +179,11 @@ async function* readPartition(kafka: Kafka, topic: string, partition: number, st
         while (buffer.length > 10_000 && !done) await new Promise<void>((r) => setTimeout(r, 5));
       },
     });
-    for (const p of await partitionsOf(kafka, topic)) if (p !== partition) consumer.pause([{ topic, partitions: [p] }]);
-    consumer.seek({ topic, partition, offset: start.toString() });
     while (!done || buffer.length > 0) {
       if (failure !== undefined) throw failure;
-      const next = buffer.shift();
-      if (next !== undefined) {
-        yield next;
+      const record = buffer.shift();
+      if (record !== undefined) {
+        yield record;
         continue;
       }
       await new Promise<void>((resolve) => {
