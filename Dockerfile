@@ -13,6 +13,10 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# `npm run build` also renders the ReDoc page (dist/redoc.html) from the app's own OpenAPI document, which loads
+# the event schemas.
+COPY scripts/docs/redoc.ts ./scripts/docs/redoc.ts
+COPY schemas ./schemas
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM ${NODE_IMAGE} AS runtime

@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -22,6 +23,9 @@ import {
   predictionSchema,
   reloadResponseSchema,
 } from './schemas.js';
+
+/** Built next to the compiled code; src/ and dist/ both sit two levels below the project root. */
+const REDOC_PAGE = new URL('../../dist/redoc.html', import.meta.url);
 
 export interface Readiness {
   readonly ready: boolean;
@@ -151,6 +155,12 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
 function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt: number): void {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // ReDoc (002's /redoc): the same document rendered by `npm run build` into dist/redoc.html (scripts/docs/redoc.ts).
+  app.get('/redoc', { schema: { hide: true } }, async (_request, reply) => {
+    const page = await readFile(REDOC_PAGE, 'utf8').catch(() => undefined);
+    if (page === undefined) throw new HttpProblem(404, [{ loc: ['path'], msg: 'the ReDoc page is made by `npm run build` (dist/redoc.html); /docs and /openapi.json serve the same document', type: 'not_found' }]);
+    return reply.type('text/html; charset=utf-8').send(page);
+  });
 
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness (independent of Kafka)' } }, () => ({
     status: 'healthy',

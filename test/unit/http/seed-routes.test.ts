@@ -115,4 +115,12 @@ describe('the replaced servers’ request shapes (001, 004, 002), through the on
       expect(paths, path).toContain(path);
     }
   });
+
+  it('/redoc serves the same document as /openapi.json, rendered by the build (dist/redoc.html)', async () => {
+    const { app } = await testHttp();
+    const page = await app.inject({ url: '/redoc' });
+    expect(page.statusCode, 'dist/redoc.html is made by `npm run build`').toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    for (const path of ['/v2/models/{name}/infer', '/api/ml/predict', '/predict/batch']) expect(page.body).toContain(`"${path}"`);
+  });
 });
