@@ -143,8 +143,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       draining: options.draining,
       serverVersion: options.version,
       ready: () => options.readiness().ready,
-      bundles: () => options.engine()?.bundles ?? [],
-      primary: () => options.engine()?.bundle,
+      models: options.models,
       jsonMaxDepth: options.limits.jsonMaxDepth,
       batchMaxItems: options.limits.batchMaxItems,
     });
@@ -156,8 +155,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt: number): void {
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   // ReDoc (002's /redoc): the same document rendered by `npm run build` into dist/redoc.html (scripts/docs/redoc.ts).
+  let redoc: string | undefined;
   app.get('/redoc', { schema: { hide: true } }, async (_request, reply) => {
-    const page = await readFile(REDOC_PAGE, 'utf8').catch(() => undefined);
+    // Read once (272 KiB); a missing page is looked for again, so a build after start-up is picked up.
+    redoc ??= await readFile(REDOC_PAGE, 'utf8').catch(() => undefined);
+    const page = redoc;
     if (page === undefined) throw new HttpProblem(404, [{ loc: ['path'], msg: 'the ReDoc page is made by `npm run build` (dist/redoc.html); /docs and /openapi.json serve the same document', type: 'not_found' }]);
     return reply.type('text/html; charset=utf-8').send(page);
   });
@@ -249,8 +251,9 @@ function registerRoutes(app: FastifyInstance, options: HttpAppOptions, startedAt
     querystring: { type: 'object', properties: { experiment_name: { type: 'string', description: 'only bundles of this name (002)' }, limit: { type: 'integer', minimum: 0 } } },
     response: { 200: { $ref: 'ModelsResponse#' } },
   };
-  app.get<{ Querystring: { experiment_name?: string; limit?: string } }>('/models', { schema: modelsSchema }, async (request) => listModels(request.query));
-  app.get<{ Querystring: { experiment_name?: string; limit?: string } }>('/api/ml/models', { schema: modelsSchema }, async (request) => listModels(request.query));
+  for (const path of ['/models', '/api/ml/models']) {
+    app.get<{ Querystring: { experiment_name?: string; limit?: string } }>(path, { schema: modelsSchema }, async (request) => listModels(request.query));
+  }
 
   const token = options.adminToken;
   const reload = options.reload;

@@ -2,7 +2,8 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Problem, validateOpportunity } from '../contract/index.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../features/index.js';
-import { type ModelBundle, type ScoreOutcome, ScoreRequest } from '../inference/index.js';
+import { type ModelBundle, ScoreRequest } from '../inference/index.js';
+import { type LoadedChoice, type Scored, okAll } from './predict.js';
 import { parseJsonBody } from './json-body.js';
 import { HttpProblem, type ServingState, serving, toHttpProblem } from './problems.js';
 
@@ -17,8 +18,8 @@ import { HttpProblem, type ServingState, serving, toHttpProblem } from './proble
 export interface OipOptions extends ServingState {
   readonly serverVersion: string;
   readonly ready: () => boolean;
-  readonly bundles: () => readonly ModelBundle[];
-  readonly primary: () => ModelBundle | undefined;
+  /** The loaded bundles with their roles: the same list the other routes choose from. */
+  readonly models: () => readonly LoadedChoice[];
   readonly jsonMaxDepth: number;
   readonly batchMaxItems: number;
 }
@@ -108,7 +109,7 @@ export function registerOip(app: FastifyInstance, options: OipOptions): void {
     const bundle = resolve(options, request.params);
     return {
       name: bundle.name,
-      versions: options.bundles().filter((b) => b.name === bundle.name).map((b) => b.version),
+      versions: options.models().filter((m) => m.bundle.name === bundle.name).map((m) => m.bundle.version),
       platform: 'onnxruntime_onnx',
       inputs: [
         { name: FEATURE_INPUT, datatype: 'FP32', shape: [-1, FEATURE_COUNT] },
@@ -135,21 +136,16 @@ export function registerOip(app: FastifyInstance, options: OipOptions): void {
 }
 
 function resolve(options: OipOptions, params: { name: string; version?: string }): ModelBundle {
-  const named = options.bundles().filter((b) => b.name === params.name);
-  const loaded = options
-    .bundles()
-    .map((b) => `${b.name} ${b.version}`)
-    .join(', ');
-  if (named.length === 0) throw new HttpProblem(404, [{ loc: ['path', 'name'], msg: `no model named ${params.name} is loaded (loaded: ${loaded || 'none'})`, type: 'not_found' }]);
-  if (params.version === undefined) {
-    const primary = options.primary();
-    return primary !== undefined && primary.name === params.name ? primary : (named[0] as ModelBundle);
+  const models = options.models();
+  const named = models.filter((m) => m.bundle.name === params.name);
+  // Only for the 404s: never built on the way to a model that is there.
+  const loaded = (): string => models.map((m) => `${m.bundle.name} ${m.bundle.version}`).join(', ') || 'none';
+  if (named.length === 0) throw new HttpProblem(404, [{ loc: ['path', 'name'], msg: `no model named ${params.name} is loaded (loaded: ${loaded()})`, type: 'not_found' }]);
+  const found = params.version === undefined ? (named.find((m) => m.role === 'primary') ?? named[0]) : named.find((m) => m.bundle.version === params.version);
+  if (found === undefined) {
+    throw new HttpProblem(404, [{ loc: ['path', 'version'], msg: `${params.name} version ${String(params.version)} is not loaded (loaded: ${loaded()})`, type: 'not_found' }]);
   }
-  const bundle = named.find((b) => b.version === params.version);
-  if (bundle === undefined) {
-    throw new HttpProblem(404, [{ loc: ['path', 'version'], msg: `${params.name} version ${params.version} is not loaded (loaded: ${loaded})`, type: 'not_found' }]);
-  }
-  return bundle;
+  return found.bundle;
 }
 
 const bad = (msg: string): HttpProblem => new HttpProblem(400, [{ loc: ['body'], msg, type: 'invalid_request' }]);
@@ -166,28 +162,24 @@ async function infer(options: OipOptions, request: FastifyRequest<{ Params: { na
   const tensors = readInputs(req.inputs, body.subarray(jsonLength));
   const items = toRequests(tensors, bundle, options.batchMaxItems);
   const wanted = requestedOutputs(req);
-  const outcomes = await engine.tryScore(items);
-  const failed = outcomes.find((o) => !o.ok);
-  if (failed !== undefined && !failed.ok) throw failed.error;
-  const scored = outcomes as Array<Extract<ScoreOutcome, { ok: true }>>;
+  const scored = okAll(await engine.tryScore(items));
   const served = scored[0]?.model ?? { bundle: bundle.name, version: bundle.version };
   const id = typeof req.id === 'string' ? { id: req.id } : {};
-  const outputs = wanted.map(({ name, binary }) => ({ name, binary, ...outputValues(name, scored) }));
-  const anyBinary = outputs.some((o) => o.binary);
-  const head = {
-    model_name: served.bundle,
-    model_version: served.version,
-    ...id,
-    outputs: outputs.map((o) =>
-      o.binary
-        ? { name: o.name, datatype: o.datatype, shape: [scored.length], parameters: { binary_data_size: o.bytes.length } }
-        : { name: o.name, datatype: o.datatype, shape: [scored.length], data: o.json },
-    ),
-  };
-  if (!anyBinary) return head;
+  // Each output encoded once, in the form asked for: JSON data, or bytes after the JSON header.
+  const binaries: Buffer[] = [];
+  const outputs = wanted.map(({ name, binary }) => {
+    const { datatype, values } = outputValues(name, scored);
+    const shape = [scored.length];
+    if (!binary) return { name, datatype, shape, data: Array.from(values as ArrayLike<number | boolean>) };
+    const bytes = values instanceof Float32Array ? Buffer.from(values.buffer, values.byteOffset, values.byteLength) : Buffer.from(values.map((f) => (f ? 1 : 0)));
+    binaries.push(bytes);
+    return { name, datatype, shape, parameters: { binary_data_size: bytes.length } };
+  });
+  const head = { model_name: served.bundle, model_version: served.version, ...id, outputs };
+  if (binaries.length === 0) return head;
   const json = Buffer.from(JSON.stringify(head), 'utf8');
   void reply.header('content-type', 'application/octet-stream').header('inference-header-content-length', String(json.length));
-  return Buffer.concat([json, ...outputs.filter((o) => o.binary).map((o) => o.bytes)]);
+  return Buffer.concat([json, ...binaries]);
 }
 
 /**
@@ -407,12 +399,9 @@ function requestedOutputs(req: Record<string, unknown>): Array<{ name: OutputNam
   });
 }
 
-function outputValues(name: OutputName, scored: ReadonlyArray<Extract<ScoreOutcome, { ok: true }>>): { datatype: string; json: unknown[]; bytes: Buffer } {
-  if (name === 'take') {
-    const flags = scored.map((s) => s.verdict.take);
-    return { datatype: 'BOOL', json: flags, bytes: Buffer.from(flags.map((f) => (f ? 1 : 0))) };
-  }
-  const pick = (s: Extract<ScoreOutcome, { ok: true }>): number =>
+function outputValues(name: OutputName, scored: readonly Scored[]): { datatype: 'FP32' | 'BOOL'; values: Float32Array | boolean[] } {
+  if (name === 'take') return { datatype: 'BOOL', values: scored.map((s) => s.verdict.take) };
+  const pick = (s: Scored): number =>
     name === 'predicted_profit_percent'
       ? s.scores.predictedProfitPercent
       : name === 'success_probability'
@@ -422,6 +411,5 @@ function outputValues(name: OutputName, scored: ReadonlyArray<Extract<ScoreOutco
           : name === 'composite_score'
             ? s.compositeScore
             : s.verdict.rankScore;
-  const values = Float32Array.from(scored, pick);
-  return { datatype: 'FP32', json: Array.from(values), bytes: Buffer.from(values.buffer, values.byteOffset, values.byteLength) };
+  return { datatype: 'FP32', values: Float32Array.from(scored, pick) };
 }

@@ -33,7 +33,8 @@ export interface PredictContext {
   readonly reply: FastifyReply;
 }
 
-type Ok = Extract<ScoreOutcome, { ok: true }>;
+/** A scored outcome (every route answers only when all its rows scored). */
+export type Scored = Extract<ScoreOutcome, { ok: true }>;
 type Shape = 'opportunity' | 'vector' | 'columns' | 'record';
 
 /** A request parsed: the rows to score, the bundle they are pinned to (if the body chose one), how to answer. */
@@ -58,17 +59,7 @@ export async function predictBatch(ctx: PredictContext, body: unknown): Promise<
   }
   checkSize(list.length, ctx.batchMaxItems);
   const prefix = Array.isArray(body) ? ['body'] : ['body', 'requests'];
-  const problems: Detail[] = [];
-  const parsed: Parsed[] = [];
-  list.forEach((item: unknown, i) => {
-    try {
-      parsed.push(parse(ctx, item, [...prefix, i]));
-    } catch (err) {
-      if (!(err instanceof HttpProblem) || err.status !== 422) throw err;
-      problems.push(...err.detail);
-    }
-  });
-  if (problems.length > 0) throw new HttpProblem(422, problems);
+  const parsed = everyItem(list, (item, i) => parse(ctx, item, [...prefix, i]));
   const rows = parsed.reduce((n, p) => n + p.items.length, 0);
   checkSize(rows, ctx.batchMaxItems);
   const outcomes = okAll(await ctx.engine.tryScore(parsed.flatMap((p) => p.items)));
@@ -80,32 +71,35 @@ export async function predictBatch(ctx: PredictContext, body: unknown): Promise<
   });
 }
 
-function recordBatch(ctx: PredictContext, body: Record<string, unknown>, list: unknown[]): Promise<unknown> {
+async function recordBatch(ctx: PredictContext, body: Record<string, unknown>, list: unknown[]): Promise<unknown> {
   checkSize(list.length, ctx.batchMaxItems);
   ctx.reply.serializer((payload) => JSON.stringify(payload));
   const bundle = chooseBundle(ctx.models, body);
+  const items = everyItem(list, (features, i) => ScoreRequest.ofFeatures(recordRow(features, ['body', 'features_list', i]), bundle));
+  const scored = okAll(await ctx.engine.tryScore(items));
+  return {
+    predictions: scored.map((o) => (o.verdict.take ? 1 : 0)),
+    probabilities: body.return_proba === true ? scored.map((o) => ({ '0': 1 - o.scores.successProbability, '1': o.scores.successProbability })) : null,
+    count: scored.length,
+    model_version: version(scored[0]),
+    ...columnsOf(scored),
+  };
+}
+
+/** Parses every item of a batch; the 422s of all items become one 422 naming every problem, anything else is thrown. */
+function everyItem<T>(list: readonly unknown[], parseItem: (item: unknown, index: number) => T): T[] {
   const problems: Detail[] = [];
-  const items = list.flatMap((features, i) => {
+  const out: T[] = [];
+  list.forEach((item, i) => {
     try {
-      return [ScoreRequest.ofFeatures(recordRow(features, ['body', 'features_list', i]), bundle)];
+      out.push(parseItem(item, i));
     } catch (err) {
-      if (!(err instanceof HttpProblem)) throw err;
+      if (!(err instanceof HttpProblem) || err.status !== 422) throw err;
       problems.push(...err.detail);
-      return [];
     }
   });
   if (problems.length > 0) throw new HttpProblem(422, problems);
-  return ctx.engine.tryScore(items).then((outcomes) => {
-    const scored = okAll(outcomes);
-    const proba = body.return_proba === true;
-    return {
-      predictions: scored.map((o) => (o.verdict.take ? 1 : 0)),
-      probabilities: proba ? scored.map((o) => ({ '0': 1 - o.scores.successProbability, '1': o.scores.successProbability })) : null,
-      count: scored.length,
-      model_version: version(scored[0]),
-      ...columnsOf(scored),
-    };
-  });
+  return out;
 }
 
 function parse(ctx: PredictContext, body: unknown, loc: Array<string | number>): Parsed {
@@ -236,17 +230,18 @@ function checkSize(rows: number, max: number): void {
   if (rows > max) throw new HttpProblem(413, [{ loc: ['body'], msg: `at most ${max} rows per request, got ${rows}`, type: 'too_many_items' }]);
 }
 
-function okAll(outcomes: readonly ScoreOutcome[]): Ok[] {
+/** The outcomes, or a 500 naming the first that failed: a model returning a non-finite score is a server fault. */
+export function okAll(outcomes: readonly ScoreOutcome[]): Scored[] {
   const failed = outcomes.find((o) => !o.ok);
   if (failed !== undefined && !failed.ok) throw new HttpProblem(500, [{ loc: [], msg: failed.error.message, type: failed.error.code }]);
-  return outcomes as Ok[];
+  return outcomes as Scored[];
 }
 
-function version(o: Ok | undefined): string | null {
+function version(o: Scored | undefined): string | null {
   return o === undefined ? null : `${o.model.bundle}@${o.model.version}`;
 }
 
-function ours(o: Ok): Record<string, number | boolean> {
+function ours(o: Scored): Record<string, number | boolean> {
   return {
     predicted_profit_percent: o.scores.predictedProfitPercent,
     success_probability: o.scores.successProbability,
@@ -257,7 +252,7 @@ function ours(o: Ok): Record<string, number | boolean> {
   };
 }
 
-function columnsOf(scored: readonly Ok[]): Record<string, Array<number | boolean>> {
+function columnsOf(scored: readonly Scored[]): Record<string, Array<number | boolean>> {
   const out: Record<string, Array<number | boolean>> = {};
   for (const o of scored) for (const [k, v] of Object.entries(ours(o))) (out[k] ??= []).push(v);
   return out;
@@ -267,12 +262,12 @@ function confidenceLevel(p: number): 'high' | 'medium' | 'low' {
   return p >= 0.8 ? 'high' : p >= 0.6 ? 'medium' : 'low';
 }
 
-function answer(ctx: PredictContext, p: Parsed, scored: Ok[]): Record<string, unknown> {
+function answer(ctx: PredictContext, p: Parsed, scored: Scored[]): Record<string, unknown> {
   const latency = Number(ctx.reply.elapsedTime.toFixed(3));
   const fromBody = [p.body.correlationId, p.body.correlation_id].find((v): v is string => typeof v === 'string' && v !== '');
   // The Flask API's callers send it as a header first; 004's in the body.
   const correlation = p.shape === 'opportunity' ? (ctx.correlationHeader ?? fromBody) : (fromBody ?? ctx.correlationHeader);
-  const first = scored[0] as Ok;
+  const first = scored[0] as Scored;
   // Only the Flask shape has a compiled response schema; the others are serialised as they are.
   if (p.shape !== 'opportunity') ctx.reply.serializer((payload) => JSON.stringify(payload));
   switch (p.shape) {

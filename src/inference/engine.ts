@@ -112,12 +112,6 @@ export class ScoringEngine {
     return this.#batcher.queued;
   }
 
-  /** Every bundle the routing holds (primary, canary, shadow): what a per-request model choice may pick. */
-  get bundles(): readonly ModelBundle[] {
-    const r = this.#routing;
-    return [r.primary, ...(r.canary === undefined ? [] : [r.canary.bundle]), ...(r.shadow === undefined ? [] : [r.shadow])];
-  }
-
   /** Scores through the shared batcher, waiting for room when it is full (streaming callers). */
   score(items: readonly EngineItem[]): Promise<ScoreOutcome[]> {
     return this.#batcher.submit(items);
@@ -249,7 +243,8 @@ export class ScoringEngine {
       const duration = p.duration[i] ?? Number.NaN;
       if (Number.isFinite(profit) && Number.isFinite(success) && Number.isFinite(duration)) {
         const scores = { predictedProfitPercent: profit, successProbability: success, predictedDurationHours: duration };
-        out[i] = { scores, compositeScore: success * profit, verdict: decide(decision, scores), model };
+        const compositeScore = success * profit;
+        out[i] = { scores, compositeScore, verdict: decide(decision, scores, compositeScore), model };
       } else {
         out[i] = new ScorerError('INFERENCE_FAILED', 'the models returned a non-finite score');
       }

@@ -45,6 +45,8 @@ def run(x: np.ndarray, y: dict[str, np.ndarray], detected: np.ndarray, names: li
             "top_decile_profit_by_success": a["top_decile_profit_by_success_probability"],
             "top_decile_profit_by_profit": a["top_decile_profit_by_predicted_profit_percent"],
             "best_threshold_profit_per_trade": max((t["mean_profit_per_trade"] for t in r["choice"]["thresholds"].values() if t), default=None),
+            # The test folds do not depend on the variant, so neither does the differential's figure.
+            "differential_roc_auc": r["average"]["differential"]["roc_auc"],
         })
         log(f"{label}: ROC-AUC {a['roc_auc']:.4f}, ECE {a['ece']:.4f}")
     return rows

@@ -8,7 +8,7 @@ differential ranking, and the bundle trained once before the first fold and neve
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -273,7 +273,7 @@ def run(x: np.ndarray, y: dict[str, np.ndarray], detected: np.ndarray, names: li
                        "mean_profit_per_trade": float(profit[take].mean()) if take.any() else None})
     makes_money = best is not None and best["mean_profit_per_trade"] > 0
     return {
-        "config": {"walk_forward": _asdict(wf), "decision": {k: v for k, v in _asdict(decision).items() if k != "quantiles"}},
+        "config": {"walk_forward": asdict(wf), "decision": {k: v for k, v in asdict(decision).items() if k != "quantiles"}},
         "folds": rows,
         "average": average,
         "choice": {
@@ -288,12 +288,4 @@ def run(x: np.ndarray, y: dict[str, np.ndarray], detected: np.ndarray, names: li
 
 
 def _nested(cfg: DecisionConfig, folds_seen: int) -> DecisionConfig:
-    from dataclasses import replace
-
     return replace(cfg, min_trades=max(cfg.min_trades_per_fold * folds_seen, cfg.min_trades * folds_seen // 4))
-
-
-def _asdict(obj) -> dict:
-    from dataclasses import asdict
-
-    return asdict(obj)

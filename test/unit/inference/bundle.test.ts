@@ -130,14 +130,9 @@ describe('loading a bad bundle', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { calibration: Record<string, unknown> };
     manifest.calibration = { method: 'platt', a: 1, b: 0.5 };
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-    const bundle = await ModelBundle.load(dir);
-    try {
-      const failure = await bundle.selfCheck().catch((e: unknown) => e);
-      expect(hasCode(failure, 'MODEL_SELF_CHECK_FAILED')).toBe(true);
-      expect(String(failure)).toContain('successCalibrated differs');
-    } finally {
-      await bundle.close();
-    }
+    const failure = await selfCheckFailure(dir);
+    expect(hasCode(failure, 'MODEL_SELF_CHECK_FAILED')).toBe(true);
+    expect(String(failure)).toContain('successCalibrated differs');
   });
 
   it('refuses to self-check a calibrated bundle whose rows hold no calibrated expectation', async () => {
@@ -145,13 +140,18 @@ describe('loading a bad bundle', () => {
     const check = JSON.parse(readFileSync(join(dir, 'self-check.json'), 'utf8')) as { expected: Record<string, string> };
     delete check.expected.successCalibrated;
     writeFileSync(join(dir, 'self-check.json'), JSON.stringify(check));
-    const bundle = await ModelBundle.load(dir);
-    try {
-      const failure = await bundle.selfCheck().catch((e: unknown) => e);
-      expect(hasCode(failure, 'MODEL_LOAD_FAILED')).toBe(true);
-      expect(String(failure)).toContain('no successCalibrated');
-    } finally {
-      await bundle.close();
-    }
+    const failure = await selfCheckFailure(dir);
+    expect(hasCode(failure, 'MODEL_LOAD_FAILED')).toBe(true);
+    expect(String(failure)).toContain('no successCalibrated');
   });
 });
+
+/** Loads the bundle in `dir`, runs its self-check and returns what it threw (undefined if it passed). */
+async function selfCheckFailure(dir: string): Promise<unknown> {
+  const bundle = await ModelBundle.load(dir);
+  try {
+    return await bundle.selfCheck().then(() => undefined, (e: unknown) => e);
+  } finally {
+    await bundle.close();
+  }
+}

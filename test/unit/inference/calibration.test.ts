@@ -34,16 +34,17 @@ describe('calibration', () => {
 
 describe('the take decision', () => {
   const scores = { predictedProfitPercent: -0.05, successProbability: 0.2, predictedDurationHours: 30 };
+  const composite = 0.2 * -0.05;
   const decision = (over: Partial<Decision>): Decision => ({ ...DEFAULT_DECISION, ...over });
 
   it('ranks by the score the bundle names and takes at or above its threshold', () => {
-    expect(decide(decision({ rankScore: 'success_probability', threshold: 0.2 }), scores)).toEqual({ rankScore: 0.2, take: true });
-    expect(decide(decision({ rankScore: 'success_probability', threshold: 0.21 }), scores)).toEqual({ rankScore: 0.2, take: false });
-    expect(decide(decision({ rankScore: 'composite_score', threshold: -1 }), scores)).toEqual({ rankScore: 0.2 * -0.05, take: true });
+    expect(decide(decision({ rankScore: 'success_probability', threshold: 0.2 }), scores, composite)).toEqual({ rankScore: 0.2, take: true });
+    expect(decide(decision({ rankScore: 'success_probability', threshold: 0.21 }), scores, composite)).toEqual({ rankScore: 0.2, take: false });
+    expect(decide(decision({ rankScore: 'composite_score', threshold: -1 }), scores, composite)).toEqual({ rankScore: 0.2 * -0.05, take: true });
   });
 
   it('never takes without a threshold, and a bundle without a decision ranks by predicted profit', () => {
-    expect(decide(decision({ rankScore: 'success_probability', threshold: null }), scores)).toEqual({ rankScore: 0.2, take: false });
-    expect(decide(undefined, scores)).toEqual({ rankScore: -0.05, take: false });
+    expect(decide(decision({ rankScore: 'success_probability', threshold: null }), scores, composite)).toEqual({ rankScore: 0.2, take: false });
+    expect(decide(undefined, scores, composite)).toEqual({ rankScore: -0.05, take: false });
   });
 });
