@@ -29,6 +29,22 @@ export default tseslint.config(
     },
   },
   {
+    // The Kafka port: only its adapters know a Kafka client library.
+    files: ['src/**/*.ts'],
+    ignores: ['src/kafka/kafkajs/**', 'src/kafka/platformatic/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'kafkajs', message: 'Use the Kafka port (src/kafka/port.ts); only src/kafka/kafkajs/ imports kafkajs.' },
+            { name: '@platformatic/kafka', message: 'Use the Kafka port (src/kafka/port.ts); only src/kafka/platformatic/ imports @platformatic/kafka.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/cli/**', 'test/**', 'scripts/**', 'bench/**', 'vitest.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off', 'import-x/no-default-export': 'off' },
   },

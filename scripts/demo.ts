@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { startService } from '../src/cli/service.js';
 import { loadConfig } from '../src/config/index.js';
-import { ensureTopics } from '../src/kafka/index.js';
+import { createKafkaPort, ensureTopics } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging/index.js';
 
 const { values: args } = parseArgs({
@@ -36,10 +36,9 @@ const config = loadConfig({ env, file: env.CONFIG_FILE });
 const logger = createLogger({ level: config.log.level, pretty: process.stdout.isTTY === true });
 const kafka = new Kafka({ clientId: 'demo', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
 
-const admin = kafka.admin();
-await admin.connect();
+const admin = await createKafkaPort(config.kafka, logger).admin();
 const created = await ensureTopics(admin, [...config.topics.input, config.topics.output, config.topics.deadLetter].map((topic) => ({ topic, partitions: config.topics.partitions })));
-await admin.disconnect();
+await admin.close();
 if (created.length > 0) console.log(`created topics: ${created.join(', ')}`);
 
 const service = await startService({ config, logger, version: 'demo', worker: true });

@@ -5,16 +5,16 @@ import { truncate } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import avro from 'avsc';
 import { stringify } from 'csv-stringify/sync';
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { type ScoredOpportunity, scoredOpportunityType, scoredToJson } from '../contract/index.js';
 import { scoredJson } from '../codec/index.js';
 import { ScorerError } from '../errors.js';
+import type { KafkaPort } from '../kafka/index.js';
 
 export type SinkFormat = 'jsonl' | 'csv' | 'avro';
 
 export type SinkSpec =
   | { readonly kind: 'file'; readonly path: string; readonly format?: SinkFormat | undefined }
-  | { readonly kind: 'topic'; readonly kafka: Kafka; readonly topic: string };
+  | { readonly kind: 'topic'; readonly kafka: KafkaPort; readonly topic: string };
 
 export interface Sink {
   /** Writes one chunk of results, in order; resolves when they are handed to the OS (files) or acknowledged (topics). */
@@ -109,17 +109,16 @@ function avroSink(path: string): Sink {
   };
 }
 
-async function topicSink(kafka: Kafka, topic: string): Promise<Sink> {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+async function topicSink(kafka: KafkaPort, topic: string): Promise<Sink> {
+  const producer = await kafka.producer();
   return {
     bytes: undefined,
     async write(records) {
       if (records.length === 0) return;
       // Keyed by opportunity id: a re-run overwrites rather than duplicates in a compacted topic.
-      await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.id, value: scoredJson(r), headers: { 'content-type': 'application/json', 'model-bundle': r.modelBundle, 'model-version': r.modelVersion } })) });
+      await producer.send(records.map((r) => ({ topic, key: r.id, value: Buffer.from(scoredJson(r)), headers: { 'content-type': 'application/json', 'model-bundle': r.modelBundle, 'model-version': r.modelVersion } })));
     },
-    close: () => producer.disconnect(),
+    close: () => producer.close(),
   };
 }
 

@@ -5,7 +5,7 @@ import { confluentSchemaRegistry, createDecoder } from '../codec/index.js';
 import type { AppConfig } from '../config/index.js';
 import { ScorerError } from '../errors.js';
 import { ScoringEngine } from '../inference/index.js';
-import { createKafka } from '../kafka/index.js';
+import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 import { loadReadyBundle, resolveModelRef } from '../registry/index.js';
 
@@ -43,7 +43,7 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
   if ((opts.output === undefined) === (opts.outputTopic === undefined)) throw new ScorerError('CONFIG_INVALID', 'give exactly one of --output <file> or --output-topic <name>');
   if (opts.compare !== undefined && opts.compare.length !== 2) throw new ScorerError('CONFIG_INVALID', '--compare takes two model refs');
   const needsKafka = opts.topic !== undefined || opts.outputTopic !== undefined;
-  const kafka = needsKafka ? createKafka(config.kafka, logger) : undefined;
+  const kafka = needsKafka ? createKafkaPort(config.kafka, logger) : undefined;
   const source: SourceSpec =
     opts.input !== undefined
       ? { kind: 'file', path: opts.input, format: opts.inputFormat }

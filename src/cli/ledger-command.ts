@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AppConfig } from '../config/index.js';
-import { createKafka } from '../kafka/index.js';
+import { createKafkaPort } from '../kafka/index.js';
 import { ledgerReport, readTopics } from '../ledger/index.js';
 import type { Logger } from '../logging/index.js';
 
@@ -23,7 +23,7 @@ export async function ledgerCommand(opts: LedgerCommandOptions, config: AppConfi
     logger.error('ledger needs exactly one of --ids <file> and --input-topic <name>');
     return 2;
   }
-  const kafka = createKafka(config.kafka, logger);
+  const kafka = createKafkaPort(config.kafka, logger);
   const outputTopic = opts.outputTopic ?? config.topics.output;
   const dlqTopic = opts.dlqTopic ?? config.topics.deadLetter;
   // The expected ids and the audited topics are independent reads: side by side.

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
 import { findScorerError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/index.js';
-import { createKafka, ensureTopics } from '../kafka/index.js';
+import { createKafkaPort, ensureTopics } from '../kafka/index.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BundleManifest } from '../inference/index.js';
@@ -58,15 +58,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--partitions <n>', 'partitions per created topic (default: TOPIC_PARTITIONS)', (v) => Number.parseInt(v, 10))
     .action(async (opts: { partitions?: number }) => {
       const { config, logger } = context();
-      const admin = createKafka(config.kafka, logger).admin();
-      await admin.connect();
+      const admin = await createKafkaPort(config.kafka, logger).admin();
       try {
         const partitions = opts.partitions ?? config.topics.partitions;
         const topics = [...config.topics.input, config.topics.output, config.topics.deadLetter];
         const created = await ensureTopics(admin, topics.map((topic) => ({ topic, partitions })));
         logger.info({ created, existing: topics.filter((t) => !created.includes(t)) }, 'topics ready');
       } finally {
-        await admin.disconnect();
+        await admin.close();
       }
     });
 

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Partitioners } from 'kafkajs';
 import type { AppConfig } from '../config/index.js';
-import { createKafka } from '../kafka/index.js';
+import { createKafkaPort, type OutMessage } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 
 export interface ReplayCommandOptions {
@@ -31,17 +30,16 @@ export async function replayCommand(opts: ReplayCommandOptions, config: AppConfi
     logger.error({ rate: opts.rate, rounds: opts.rounds, topic }, 'replay needs --rate > 0, --rounds >= 1 and a topic');
     return 2;
   }
-  const producer = createKafka(config.kafka, logger).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await createKafkaPort(config.kafka, logger).producer();
   const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
   const started = performance.now();
   let sent = 0;
   let ticks = 0;
   try {
     for (let round = 0; round < rounds && !signal.aborted; round++) {
-      let batch: Array<{ key: string | null; value: string }> = [];
+      let batch: OutMessage[] = [];
       const flush = async (): Promise<void> => {
-        await producer.send({ topic, messages: batch, acks: -1 });
+        await producer.send(batch);
         sent += batch.length;
         batch = [];
         ticks++;
@@ -52,27 +50,27 @@ export async function replayCommand(opts: ReplayCommandOptions, config: AppConfi
       for await (const line of lines) {
         if (signal.aborted) break;
         if (line.trim() === '') continue;
-        batch.push(keyed(line, round));
+        batch.push({ topic, headers: {}, ...keyed(line, round) });
         if (batch.length >= perTick) await flush();
       }
       if (batch.length > 0 && !signal.aborted) await flush();
       logger.info({ round, sent, topic, eventsPerSecond: Math.round(sent / ((performance.now() - started) / 1000)) }, 'replay round done');
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   logger.info({ sent, topic, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'replay finished');
   return 0;
 }
 
-function keyed(line: string, round: number): { key: string | null; value: string } {
+function keyed(line: string, round: number): { key: string | null; value: Buffer } {
   try {
     const event = JSON.parse(line) as { id?: unknown };
-    if (typeof event.id !== 'string') return { key: null, value: line };
-    if (round === 0) return { key: event.id, value: line };
+    if (typeof event.id !== 'string') return { key: null, value: Buffer.from(line) };
+    if (round === 0) return { key: event.id, value: Buffer.from(line) };
     const id = `${event.id}#${round}`;
-    return { key: id, value: JSON.stringify({ ...event, id }) };
+    return { key: id, value: Buffer.from(JSON.stringify({ ...event, id })) };
   } catch {
-    return { key: null, value: line };
+    return { key: null, value: Buffer.from(line) };
   }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type LoadedModel, buildHttpApp } from '../http/index.js';
 import { type ModelBundle, ScoringEngine } from '../inference/index.js';
 import { KafkaWorker } from '../ingest/index.js';
-import { createKafka } from '../kafka/index.js';
+import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 import { type Metrics, createMetrics } from '../metrics/index.js';
 import { processRecords } from '../pipeline/index.js';
@@ -89,7 +89,7 @@ export async function startService({ config, logger, version, worker: withWorker
 
   let worker: KafkaWorker | undefined;
   if (withWorker) {
-    const kafka = createKafka(config.kafka, logger);
+    const kafka = createKafkaPort(config.kafka, logger);
     const registry: SchemaRegistryClient | undefined =
       config.codec.schemaRegistryUrl === undefined ? undefined : confluentSchemaRegistry({ url: config.codec.schemaRegistryUrl });
     const decoder = createDecoder(config.codec.input, registry);

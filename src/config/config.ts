@@ -11,6 +11,7 @@ export interface SaslConfig {
 }
 
 export interface KafkaConfig {
+  readonly client: RawConfig['KAFKA_CLIENT'];
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly connectionTimeoutMs: number;
@@ -184,6 +185,7 @@ function normalise(raw: RawConfig): AppConfig {
   return {
     log: { level: raw.LOG_LEVEL, format: raw.LOG_FORMAT },
     kafka: {
+      client: raw.KAFKA_CLIENT,
       brokers: raw.KAFKA_BROKERS,
       clientId: raw.KAFKA_CLIENT_ID,
       connectionTimeoutMs: raw.KAFKA_CONNECTION_TIMEOUT_MS,

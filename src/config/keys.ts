@@ -91,6 +91,12 @@ export const configKeys = {
     doc: 'Bootstrap brokers, comma-separated.',
     allowed: 'host:port[,host:port…]',
   }),
+  KAFKA_CLIENT: key({
+    schema: oneOf(['kafkajs', 'platformatic'] as const),
+    default: 'kafkajs',
+    doc: 'Kafka client library behind the Kafka port: kafkajs or @platformatic/kafka (README: Kafka clients).',
+    allowed: 'kafkajs, platformatic',
+  }),
   KAFKA_CLIENT_ID: key({
     schema: nonEmpty,
     default: 'opportunity-scorer',

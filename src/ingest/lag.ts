@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { KafkaAdmin, KafkaPort } from '../kafka/index.js';
 import type { PartitionLag } from '../metrics/index.js';
 
 /** A scrape waits at most this long for the brokers; Prometheus's own scrape timeout is usually 10 s. */
@@ -12,13 +12,13 @@ const LAG_CACHE_MS = 1_000;
  * summing over replicas counts each partition once.
  */
 export class ConsumerLagReader {
-  readonly #kafka: Kafka;
+  readonly #kafka: KafkaPort;
   readonly #groupId: string;
-  #admin: Promise<Admin> | undefined;
+  #admin: Promise<KafkaAdmin> | undefined;
   #last: { at: number; value: Promise<PartitionLag[]> } | undefined;
   #closed = false;
 
-  constructor(kafka: Kafka, groupId: string) {
+  constructor(kafka: KafkaPort, groupId: string) {
     this.#kafka = kafka;
     this.#groupId = groupId;
   }
@@ -39,36 +39,25 @@ export class ConsumerLagReader {
     if (assignment.size === 0 || this.#closed) return [];
     const admin = await this.#connect();
     const topics = [...assignment.keys()];
-    const [committed, ...ends] = await Promise.all([
-      admin.fetchOffsets({ groupId: this.#groupId, topics }),
-      ...topics.map((topic) => admin.fetchTopicOffsets(topic)),
-    ]);
+    const [committed, ends] = await Promise.all([admin.committed(this.#groupId, topics), Promise.all(topics.map((topic) => admin.offsets(topic)))]);
     const lags: PartitionLag[] = [];
     topics.forEach((topic, i) => {
       const owned = new Set(assignment.get(topic));
-      const committedByPartition = new Map(committed.find((t) => t.topic === topic)?.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      const committedByPartition = committed.get(topic);
       for (const end of ends[i] ?? []) {
         if (!owned.has(end.partition)) continue;
-        const commit = committedByPartition.get(end.partition) ?? -1n;
-        const from = commit >= 0n ? commit : BigInt(end.low);
-        const lag = BigInt(end.high) - from;
+        const lag = end.high - (committedByPartition?.get(end.partition) ?? end.low);
         lags.push({ topic, partition: end.partition, lag: Number(lag > 0n ? lag : 0n) });
       }
     });
     return lags;
   }
 
-  #connect(): Promise<Admin> {
-    this.#admin ??= (async () => {
-      const admin = this.#kafka.admin();
-      try {
-        await admin.connect();
-      } catch (err) {
-        this.#admin = undefined;
-        throw err;
-      }
-      return admin;
-    })();
+  #connect(): Promise<KafkaAdmin> {
+    this.#admin ??= this.#kafka.admin().catch((err: unknown) => {
+      this.#admin = undefined;
+      throw err;
+    });
     return this.#admin;
   }
 
@@ -76,7 +65,7 @@ export class ConsumerLagReader {
     this.#closed = true;
     const admin = this.#admin;
     this.#admin = undefined;
-    await (await admin?.catch(() => undefined))?.disconnect();
+    await (await admin?.catch(() => undefined))?.close();
   }
 }
 

@@ -1,20 +1,19 @@
-import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
 import { ScorerError, findScorerError, isRetriable } from '../errors.js';
 import { Lifecycle } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics, PartitionLag } from '../metrics/index.js';
 import type { OutRecord, ProcessedChunk, SourceRecord } from '../pipeline/index.js';
-import { SendQueue, TransactionalProducers } from '../publish/index.js';
-import { requireTopics } from '../kafka/index.js';
+import { createPublisher, type Delivery, type Publisher } from '../publish/index.js';
+import { type FetchedBatch, type GroupConsumer, type KafkaPort, type OutMessage, requireTopics } from '../kafka/index.js';
 import { ConsumerLagReader } from './lag.js';
 
-export type Delivery = 'at-least-once' | 'exactly-once';
+export type { Delivery };
 
 const RESTART_INITIAL_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 
 export interface WorkerOptions {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaPort;
   readonly groupId: string;
   readonly inputTopics: readonly string[];
   readonly outputTopic: string;
@@ -52,127 +51,80 @@ export interface WorkerReadiness {
 export class KafkaWorker {
   readonly lifecycle = new Lifecycle();
   readonly #options: WorkerOptions;
-  readonly #consumer: Consumer;
-  #producer: Producer | undefined;
-  #sendQueue: SendQueue | undefined;
-  #producerGeneration = 0;
-  #resetting: Promise<void> | undefined;
-  #producersClosed = false;
-  readonly #txProducers: TransactionalProducers | undefined;
+  readonly #consumer: GroupConsumer;
+  readonly #publisher: Publisher;
   readonly #log: Logger;
   #joined = false;
   #restarting = false;
-  /** The last crash kafkajs will not recover from; cleared before each run, so a run that crashed while joining shows. */
+  /** The last crash the client will not recover from; cleared before each run, so a run that crashed while joining shows. */
   #crash: Error | undefined;
   #restartDelayMs = RESTART_INITIAL_MS;
   #assignment: ReadonlyMap<string, readonly number[]> = new Map();
   readonly #lag: ConsumerLagReader;
-  #producerConnected = false;
   #stopping: Promise<void> | undefined;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'worker' });
     this.#lag = new ConsumerLagReader(options.kafka, options.groupId);
-    this.#consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
-      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 1 << 20,
-      maxBytes: 10 << 20,
-      readUncommitted: false,
-      retry: { retries: 10 },
-    });
-    if (options.delivery === 'exactly-once') {
-      this.#txProducers = new TransactionalProducers(options.kafka, `${options.groupId}`, this.#log);
-    } else {
-      this.#producer = this.#newProducer();
-      this.#sendQueue = new SendQueue(this.#producer);
+    this.#publisher = createPublisher(options.delivery, options.kafka, options.groupId, this.#log);
+    this.#consumer = options.kafka.groupConsumer(
+      {
+        groupId: options.groupId,
+        topics: options.inputTopics,
+        fromBeginning: options.fromBeginning,
+        sessionTimeoutMs: options.sessionTimeoutMs,
+        rebalanceTimeoutMs: Math.max(60_000, options.sessionTimeoutMs),
+        heartbeatIntervalMs: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+        maxWaitMs: 100,
+        maxBytesPerPartition: 1 << 20,
+        maxBytes: 10 << 20,
+        concurrency: options.partitionsConsumedConcurrently,
+        commits: this.#publisher.consumerCommits ? { intervalMs: options.commitIntervalMs ?? 0 } : false,
+      },
+      {
+        joined: (assignment) => {
+          this.#joined = true;
+          this.#restartDelayMs = RESTART_INITIAL_MS;
+          this.#assignment = assignment;
+          this.#log.info({ assignment: Object.fromEntries(assignment) }, 'joined the consumer group');
+          this.#publisher.assigned(new Set([...assignment].flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`))));
+        },
+        rebalancing: () => {
+          this.#joined = false;
+          this.#assignment = new Map();
+        },
+        stopped: () => {
+          this.#joined = false;
+        },
+        crashed: (error, restart) => this.#onCrash(error, restart),
+      },
+    );
+  }
+
+  #onCrash(error: Error, restart: boolean): void {
+    this.#joined = false;
+    this.#log.error({ err: error, restart }, 'consumer crashed');
+    if (restart) {
+      this.#options.metrics?.consumerRestarts.inc({ by: 'client' });
+      return;
     }
-    const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
-    this.#consumer.on(GROUP_JOIN, (e) => {
-      this.#joined = true;
-      this.#restartDelayMs = RESTART_INITIAL_MS;
-      const assignment = e.payload.memberAssignment;
-      this.#assignment = new Map(Object.entries(assignment));
-      this.#log.info({ assignment }, 'joined the consumer group');
-      const assigned = new Set([...this.#assignment].flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`)));
-      void this.#txProducers?.retain(assigned);
-    });
-    this.#consumer.on(REBALANCING, () => {
-      this.#joined = false;
-      this.#assignment = new Map();
-    });
-    this.#consumer.on(STOP, () => {
-      this.#joined = false;
-    });
-    this.#consumer.on(CRASH, (e) => {
-      this.#joined = false;
-      const { error, restart } = e.payload;
-      this.#log.error({ err: error, restart }, 'consumer crashed');
-      if (restart) {
-        this.#options.metrics?.consumerRestarts.inc({ by: 'client' });
-        return;
-      }
-      this.#crash = error;
-      if (!this.lifecycle.is('running', 'starting')) return;
-      // Our own non-retriable errors are bugs: restarting would repeat them. Everything else kafkajs gives up on
-      // (a broker down longer than its retries, no group coordinator) is the cluster's state, which passes.
-      if (this.lifecycle.is('starting') || (findScorerError(error) !== undefined && !isRetriable(error))) {
-        this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
-        return;
-      }
-      void this.#restartConsumer();
-    });
-  }
-
-  /**
-   * The at-least-once producer. kafkajs would retry an idempotent producer's failed write forever inside one
-   * call, so the worker could neither heartbeat nor back off; its own retries are bounded here (about 2 s) and the
-   * worker's loop retries with backoff and heartbeats. (kafkajs warns that limited retries weaken its idempotence;
-   * after a failed write this producer is replaced, and at-least-once allows the duplicates that can follow.)
-   */
-  #newProducer(): Producer {
-    return this.#options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 },
-    });
-  }
-
-  /** Replaces the at-least-once producer after a failed write (once per failure, however many callers saw it). */
-  async #resetProducer(generation: number): Promise<void> {
-    if (generation !== this.#producerGeneration || this.#producersClosed) return this.#resetting;
-    this.#resetting = (async () => {
-      this.#producerGeneration++;
-      const old = this.#producer;
-      this.#producerConnected = false;
-      await this.#sendQueue?.close();
-      await old?.disconnect().catch(() => undefined);
-      const fresh = this.#newProducer();
-      await fresh.connect();
-      if (this.#producersClosed) {
-        // The drain closed the producers meanwhile: a producer connected now would never be closed.
-        await fresh.disconnect();
-        return;
-      }
-      this.#producer = fresh;
-      this.#sendQueue = new SendQueue(fresh);
-      this.#producerConnected = true;
-    })();
-    return this.#resetting;
+    this.#crash = error;
+    if (!this.lifecycle.is('running', 'starting')) return;
+    // Our own non-retriable errors are bugs: restarting would repeat them. Everything else the client gives up on
+    // (a broker down longer than its retries, no group coordinator) is the cluster's state, which passes.
+    if (this.lifecycle.is('starting') || (findScorerError(error) !== undefined && !isRetriable(error))) {
+      this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
+      return;
+    }
+    void this.#restartConsumer();
   }
 
   readiness(): WorkerReadiness {
     const reasons: string[] = [];
     if (!this.lifecycle.is('running')) reasons.push(`worker is ${this.lifecycle.state}`);
     if (!this.#joined) reasons.push('consumer has not joined its group');
-    if (this.#producer !== undefined && !this.#producerConnected) reasons.push('producer is not connected');
+    reasons.push(...this.#publisher.notReady());
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -182,18 +134,14 @@ export class KafkaWorker {
   }
 
   async start(): Promise<void> {
-    const admin = this.#options.kafka.admin();
-    await admin.connect();
+    const admin = await this.#options.kafka.admin();
     try {
       const shadow = this.#options.shadowTopic === undefined ? [] : [this.#options.shadowTopic];
       await requireTopics(admin, [...this.#options.inputTopics, this.#options.outputTopic, this.#options.deadLetterTopic, ...shadow]);
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
-    if (this.#producer !== undefined) {
-      await this.#producer.connect();
-      this.#producerConnected = true;
-    }
+    await this.#publisher.start();
     await this.#runConsumer();
     if (this.#crash !== undefined) {
       // At start-up a consumer that cannot join (no access to the group, say) is a deployment error: fail fast.
@@ -204,7 +152,7 @@ export class KafkaWorker {
   }
 
   /**
-   * Runs the consumer again after kafkajs gave up on it, with backoff (1 s doubling to 30 s, reset when the group
+   * Runs the consumer again after the client gave up on it, with backoff (1 s doubling to 30 s, reset when the group
    * is joined), until it runs or the worker drains. Readiness stays off meanwhile; offsets were only ever committed
    * for written work, so the new run resumes where the old one left off.
    */
@@ -236,17 +184,7 @@ export class KafkaWorker {
   }
 
   async #runConsumer(): Promise<void> {
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [...this.#options.inputTopics], fromBeginning: this.#options.fromBeginning });
-    await this.#consumer.run({
-      autoCommit: this.#options.delivery === 'at-least-once',
-      // Threshold 1: every chunk's resolved offsets are committed before the next chunk (a crash repeats only
-      // what was in flight). An interval trades that for fewer commit round trips.
-      ...(this.#options.commitIntervalMs ? { autoCommitInterval: this.#options.commitIntervalMs } : { autoCommitThreshold: 1 }),
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.#eachBatch(payload),
-    });
+    await this.#consumer.run((batch) => this.#eachBatch(batch));
   }
 
   /**
@@ -265,16 +203,7 @@ export class KafkaWorker {
       ['stop consuming and commit', () => this.#consumer.stop()],
       ['leave the group', () => this.#consumer.disconnect()],
       ['close the lag reader', () => this.#lag.close()],
-      ['close producers', async () => {
-        // A chunk of a crashed consumer run can still be publishing (kafkajs does not wait for it when it gives
-        // up): let its writes and any producer replacement settle first, so no connection outlives the drain.
-        this.#producersClosed = true;
-        await this.#resetting?.catch(() => undefined);
-        await this.#sendQueue?.close();
-        await this.#producer?.disconnect();
-        this.#producerConnected = false;
-        await this.#txProducers?.closeAll();
-      }],
+      ['close producers', () => this.#publisher.close()],
     ];
     let failed = false;
     for (const [name, step] of steps) {
@@ -288,76 +217,52 @@ export class KafkaWorker {
     this.lifecycle.to(failed ? 'failed' : 'stopped');
   }
 
-  async #eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { topic, partition, messages } = payload.batch;
-    const isRunning = (): boolean => payload.isRunning();
-    const isStale = (): boolean => payload.isStale();
-    const heartbeat = (): Promise<void> => payload.heartbeat();
+  async #eachBatch(batch: FetchedBatch): Promise<void> {
+    const { topic, records } = batch;
+    const isRunning = (): boolean => batch.isRunning();
+    const isStale = (): boolean => batch.isStale();
+    const heartbeat = (): Promise<void> => batch.heartbeat();
     const { chunkSize, metrics } = this.#options;
-    for (let i = 0; i < messages.length; i += chunkSize) {
-      if (!isRunning() || isStale()) return; // unresolved messages are fetched again
-      const chunk = messages.slice(i, i + chunkSize);
-      const last = chunk[chunk.length - 1] as KafkaMessage;
+    for (let i = 0; i < records.length; i += chunkSize) {
+      if (!isRunning() || isStale()) return; // unresolved records are fetched again
+      const chunk = records.slice(i, i + chunkSize);
+      const last = chunk[chunk.length - 1] as SourceRecord;
       metrics?.eventsConsumed.inc({ topic }, chunk.length);
       metrics?.inFlight.inc(chunk.length);
       try {
-        const records = chunk.map((m) => toSourceRecord(topic, partition, m));
-        const processed = await this.#retrying('process', () => this.#options.process(records), isRunning, isStale, heartbeat);
+        const processed = await this.#retrying('process', () => this.#options.process(chunk), isRunning, isStale, heartbeat);
         if (processed === undefined) return;
-        const published = await this.#retrying('publish', () => this.#publish(topic, partition, processed, last.offset), isRunning, isStale, heartbeat);
+        const published = await this.#retrying('publish', () => this.#publish(batch, processed, last.offset), isRunning, isStale, heartbeat);
         if (published === undefined) return;
-        payload.resolveOffset(last.offset);
+        batch.resolve(last.offset);
         this.#observePublished(processed);
       } finally {
         metrics?.inFlight.dec(chunk.length);
       }
       await heartbeat();
-      if (this.#options.delivery === 'at-least-once') {
+      if (this.#publisher.consumerCommits) {
         const end = metrics?.stageDuration.startTimer({ stage: 'commit' });
-        await payload.commitOffsetsIfNecessary();
+        await batch.commitIfNecessary();
         end?.();
       }
     }
   }
 
-  async #publish(topic: string, partition: number, processed: ProcessedChunk, lastOffset: string): Promise<true> {
-    const topicMessages: TopicMessages[] = [];
-    if (processed.outputs.length > 0) topicMessages.push({ topic: this.#options.outputTopic, messages: processed.outputs.map(toMessage) });
-    if (processed.deadLetters.length > 0) topicMessages.push({ topic: this.#options.deadLetterTopic, messages: processed.deadLetters.map(toMessage) });
-    if (processed.shadowOutputs.length > 0 && this.#options.shadowTopic !== undefined) {
-      topicMessages.push({ topic: this.#options.shadowTopic, messages: processed.shadowOutputs.map(toMessage) });
-    }
+  async #publish(batch: FetchedBatch, processed: ProcessedChunk, lastOffset: string): Promise<true> {
+    const { outputTopic, deadLetterTopic, shadowTopic } = this.#options;
+    const messages: OutMessage[] = [
+      ...processed.outputs.map((r) => toMessage(outputTopic, r)),
+      ...processed.deadLetters.map((r) => toMessage(deadLetterTopic, r)),
+      ...(shadowTopic === undefined ? [] : processed.shadowOutputs.map((r) => toMessage(shadowTopic, r))),
+    ];
     const end = this.#options.metrics?.stageDuration.startTimer({ stage: 'produce' });
     try {
-      if (this.#sendQueue !== undefined) {
-        const generation = this.#producerGeneration;
-        try {
-          await this.#sendQueue.send(topicMessages);
-        } catch (err) {
-          await this.#resetProducer(generation).catch((resetErr: unknown) => this.#log.warn({ err: resetErr }, 'replacing the producer failed'));
-          throw err;
-        }
-      } else if (this.#txProducers !== undefined) {
-        const producer = await this.#txProducers.get(topic, partition);
-        const tx = await producer.transaction();
-        try {
-          if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
-          // The committed offset is the next one to read.
-          await tx.sendOffsets({
-            consumerGroupId: this.#options.groupId,
-            topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }],
-          });
-          await tx.commit();
-        } catch (err) {
-          await tx.abort().catch(() => undefined);
-          // A fenced or broken producer is replaced on the next attempt.
-          await this.#txProducers.discard(topic, partition);
-          throw err;
-        }
-      }
+      await this.#publisher.publish(messages, batch, lastOffset);
     } catch (err) {
-      for (const t of topicMessages) this.#options.metrics?.produceErrors.inc({ topic: t.topic });
-      throw new ScorerError('PUBLISH_FAILED', `writing ${topicMessages.map((t) => `${t.messages.length} to ${t.topic}`).join(', ')} failed`, { cause: err });
+      const counts = new Map<string, number>();
+      for (const m of messages) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+      for (const t of counts.keys()) this.#options.metrics?.produceErrors.inc({ topic: t });
+      throw new ScorerError('PUBLISH_FAILED', `writing ${[...counts].map(([t, n]) => `${n} to ${t}`).join(', ')} failed`, { cause: err });
     } finally {
       end?.();
     }
@@ -401,10 +306,6 @@ export class KafkaWorker {
   }
 }
 
-function toSourceRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
-  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers ?? {} };
-}
-
-function toMessage(r: OutRecord): { key: Buffer | string | null; value: Buffer; headers: OutRecord['headers'] } {
-  return { key: r.key, value: r.value, headers: r.headers };
+function toMessage(topic: string, r: OutRecord): OutMessage {
+  return { topic, key: r.key, value: r.value, headers: r.headers };
 }

@@ -1,80 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
+import { createKafka } from './kafkajs/client.js';
+import { KafkaJsPort } from './kafkajs/adapter.js';
+import { PlatformaticPort } from './platformatic/adapter.js';
+import type { KafkaPort } from './port.js';
 
-/** Builds the kafkajs client from the typed config; kafkajs's own log lines go to pino under component "kafkajs". */
-export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
-  const log = logger.child({ component: 'kafkajs' });
-  const options: KafkaJsConfig = {
-    clientId: config.clientId,
-    brokers: [...config.brokers],
-    connectionTimeout: config.connectionTimeoutMs,
-    requestTimeout: config.requestTimeoutMs,
-    logLevel: toKafkaJsLevel(logger.level),
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...rest } = entry.log;
-      // A detached plain copy: kafkajs passes live internal objects (request buffers among them), and pino's
-      // redaction walks and temporarily rewrites what it logs, which broke SCRAM authentication at debug level.
-      const fields = { namespace: entry.namespace, ...detach(rest) };
-      switch (entry.level) {
-        case KafkaLogLevel.ERROR:
-          log.error(fields, message);
-          break;
-        case KafkaLogLevel.WARN:
-          log.warn(fields, message);
-          break;
-        case KafkaLogLevel.INFO:
-          log.info(fields, message);
-          break;
-        default:
-          log.debug(fields, message);
-      }
-    },
-  };
-  if (config.ssl !== false) {
-    options.ssl = {
-      rejectUnauthorized: config.ssl.rejectUnauthorized,
-      ...(config.ssl.caFile === undefined ? {} : { ca: [readFileSync(config.ssl.caFile, 'utf8')] }),
-    };
-  }
-  if (config.sasl !== undefined) options.sasl = toSasl(config.sasl);
-  return new Kafka(options);
-}
-
-function detach(fields: Record<string, unknown>): Record<string, unknown> {
-  try {
-    return JSON.parse(JSON.stringify(fields, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
-  } catch {
-    // Circular or otherwise unserialisable: keep the primitive fields only.
-    return Object.fromEntries(Object.entries(fields).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
-  }
-}
-
-function toSasl(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
-  const { username, password } = sasl;
-  switch (sasl.mechanism) {
-    case 'plain':
-      return { mechanism: 'plain', username, password };
-    case 'scram-sha-256':
-      return { mechanism: 'scram-sha-256', username, password };
-    case 'scram-sha-512':
-      return { mechanism: 'scram-sha-512', username, password };
-  }
-}
-
-function toKafkaJsLevel(level: string): KafkaLogLevel {
-  switch (level) {
-    case 'trace':
-    case 'debug':
-      return KafkaLogLevel.DEBUG;
-    case 'info':
-      return KafkaLogLevel.INFO;
-    case 'warn':
-      return KafkaLogLevel.WARN;
-    case 'silent':
-      return KafkaLogLevel.NOTHING;
-    default:
-      return KafkaLogLevel.ERROR;
-  }
+/** The Kafka port over the client `KAFKA_CLIENT` names. */
+export function createKafkaPort(config: KafkaConfig, logger: Logger): KafkaPort {
+  return config.client === 'platformatic' ? new PlatformaticPort(config, logger) : new KafkaJsPort(createKafka(config, logger));
 }

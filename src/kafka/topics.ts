@@ -1,14 +1,8 @@
-import type { Admin } from 'kafkajs';
 import { ScorerError } from '../errors.js';
-
-export interface TopicSpec {
-  readonly topic: string;
-  readonly partitions: number;
-  readonly config?: Readonly<Record<string, string>>;
-}
+import type { KafkaAdmin, TopicSpec } from './port.js';
 
 /** Creates the topics that do not exist yet; returns the names it created. Existing topics are left as they are. */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
+export async function ensureTopics(admin: KafkaAdmin, specs: readonly TopicSpec[]): Promise<string[]> {
   let existing: Set<string>;
   try {
     existing = new Set(await admin.listTopics());
@@ -18,15 +12,7 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.topic,
-        numPartitions: s.partitions,
-        replicationFactor: -1, // broker default: works on one node and on a cluster
-        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    await admin.createTopics(missing);
   } catch (cause) {
     throw new ScorerError('KAFKA_ADMIN_FAILED', `could not create topics ${missing.map((s) => s.topic).join(', ')}`, { cause });
   }
@@ -34,7 +20,7 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
 }
 
 /** Fails with KAFKA_TOPIC_MISSING naming every configured topic the cluster does not have. */
-export async function requireTopics(admin: Admin, topics: readonly string[]): Promise<void> {
+export async function requireTopics(admin: KafkaAdmin, topics: readonly string[]): Promise<void> {
   let existing: Set<string>;
   try {
     existing = new Set(await admin.listTopics());

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { KafkaPort } from '../kafka/index.js';
 
 /** One record of an output or dead-letter topic, reduced to what the ledger needs. */
 export interface LedgerEntry {
@@ -77,47 +77,39 @@ export interface ReadOptions {
  * the read starts; transaction markers occupy offsets no record reaches, so a partition also counts as done once
  * it has been idle for `idleMs`.
  */
-export async function readTopics(kafka: Kafka, topics: readonly string[], options: ReadOptions = {}): Promise<LedgerEntry[]> {
+export async function readTopics(kafka: KafkaPort, topics: readonly string[], options: ReadOptions = {}): Promise<LedgerEntry[]> {
   const idleMs = options.idleMs ?? 2_000;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await kafka.admin();
   const remaining = new Map<string, bigint>();
   try {
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) remaining.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
+      for (const p of await admin.offsets(topic)) if (p.high > p.low) remaining.set(`${topic}:${p.partition}`, p.high - 1n);
     }
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
   const entries: LedgerEntry[] = [];
   let lastRecordAt = Date.now();
-  const consumer = kafka.consumer({ groupId: `ledger-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  // Idleness counts from the group join: joining takes seconds, and no record can arrive before it.
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
+  let joinedAt: number | undefined;
+  const reader = await kafka.tail(topics, (r) => {
     lastRecordAt = Date.now();
+    const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(Array.isArray(v) ? (v as unknown[])[0] : v)]));
+    entries.push({ topic: r.topic, partition: r.partition, offset: r.offset, id: ledgerId(r.key, r.value), key: r.key === null ? null : r.key.toString(), headers, value: r.value ?? Buffer.alloc(0) });
+    const end = remaining.get(`${r.topic}:${r.partition}`);
+    if (end !== undefined && BigInt(r.offset) >= end) remaining.delete(`${r.topic}:${r.partition}`);
   });
-  await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: ({ topic, partition, message }) => {
-        lastRecordAt = Date.now();
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
-        entries.push({ topic, partition, offset: message.offset, id: ledgerId(message.key, message.value), key: message.key === null ? null : message.key.toString(), headers, value: message.value ?? Buffer.alloc(0) });
-        const end = remaining.get(`${topic}:${partition}`);
-        if (end !== undefined && BigInt(message.offset) >= end) remaining.delete(`${topic}:${partition}`);
-        return Promise.resolve();
-      },
-    });
-    const idle = (): boolean => joined && Date.now() - lastRecordAt > idleMs;
+    // Idleness counts from the group join: joining takes seconds, and no record can arrive before it.
+    const idle = (): boolean => {
+      if (!reader.joined) return false;
+      joinedAt ??= Date.now();
+      return Date.now() - Math.max(lastRecordAt, joinedAt) > idleMs;
+    };
     const done = (): boolean => (options.until !== undefined ? options.until(entries) && idle() : remaining.size === 0 || idle());
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     return [...entries];
   } finally {
-    await consumer.disconnect();
+    await reader.close();
   }
 }

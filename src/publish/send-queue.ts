@@ -1,7 +1,7 @@
-import type { Producer, TopicMessages } from 'kafkajs';
+import type { KafkaProducer, OutMessage } from '../kafka/index.js';
 
 interface Waiter {
-  readonly topicMessages: TopicMessages[];
+  readonly messages: readonly OutMessage[];
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -11,24 +11,24 @@ const closedError = (): Error => new Error('the send queue is closed (its produc
 /**
  * Serialises writes on one idempotent producer: kafkajs must not have two requests of an idempotent producer in
  * flight (sequence numbers go out of order, tulios/kafkajs#598, #1005), so everything that arrives while a request
- * is in flight is coalesced into the next single `sendBatch`. Each caller's promise settles with the request that
+ * is in flight is coalesced into the next single send. Each caller's promise settles with the request that
  * carried its records (acks=all).
  */
 export class SendQueue {
-  readonly #producer: Producer;
+  readonly #producer: KafkaProducer;
   #waiting: Waiter[] = [];
   #pumping: Promise<void> | undefined;
   #closed = false;
 
-  constructor(producer: Producer) {
+  constructor(producer: KafkaProducer) {
     this.#producer = producer;
   }
 
-  send(topicMessages: TopicMessages[]): Promise<void> {
+  send(messages: readonly OutMessage[]): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
-    if (topicMessages.every((t) => t.messages.length === 0)) return Promise.resolve();
+    if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ topicMessages, resolve, reject });
+      this.#waiting.push({ messages, resolve, reject });
       this.#pumping ??= this.#pump();
     });
   }
@@ -52,7 +52,7 @@ export class SendQueue {
         const group = this.#waiting;
         this.#waiting = [];
         try {
-          await this.#producer.sendBatch({ topicMessages: group.flatMap((w) => w.topicMessages), acks: -1 });
+          await this.#producer.send(group.length === 1 ? (group[0] as Waiter).messages : group.flatMap((w) => w.messages));
           for (const w of group) w.resolve();
         } catch (err) {
           for (const w of group) w.reject(err);

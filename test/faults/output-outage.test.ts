@@ -5,7 +5,7 @@
 import { AclOperationTypes, AclResourceTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { readTopics } from '../../src/ledger/index.js';
-import { testAdmin, testKafka } from '../helpers/kafka.js';
+import { kafkaJsPort, testAdmin, testKafka } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
 import { spawnWorker } from '../helpers/worker.js';
@@ -24,7 +24,7 @@ describe('fault suite: output topic unavailable', () => {
     await worker.waitReady(90_000);
     const events = sampleEvents(Math.round(OUTAGES * (OUTAGE_MS / 1000 + 4) * 2_000), `outage-${delivery}`);
     const producing = stream(kafka, topics.input, events, 2_000);
-    const published = async (): Promise<number> => (await readTopics(kafka, [topics.output], { timeoutMs: 30_000, idleMs: 1_000 })).length;
+    const published = async (): Promise<number> => (await readTopics(kafkaJsPort(kafka), [topics.output], { timeoutMs: 30_000, idleMs: 1_000 })).length;
     for (let i = 0; i < OUTAGES; i++) {
       await sleep(between(1_000, 3_000));
       const restore = await deny(admin, AclResourceTypes.TOPIC, topics.output, AclOperationTypes.WRITE);

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { inject, onTestFinished } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { createKafkaPort, type KafkaPort } from '../../src/kafka/index.js';
+import { KafkaJsPort } from '../../src/kafka/kafkajs/adapter.js';
+import { createLogger } from '../../src/logging/index.js';
 
 /** The broker the global setup found (KAFKA_BROKERS, testcontainers or the local JVM broker). */
 export function testBrokers(): string[] {
@@ -23,6 +27,26 @@ export function testSaslBrokers(): string {
 /** A fresh name per call, so tests never share topics or groups. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 12)}`;
+}
+
+/**
+ * The Kafka client the code under test uses: KAFKA_CLIENT of the test run (the suite runs once per client), else
+ * the default. Workers and services started by tests get it through this environment.
+ */
+export function clientEnv(): Record<string, string> {
+  const client = process.env.KAFKA_CLIENT;
+  return client === undefined || client === '' ? {} : { KAFKA_CLIENT: client };
+}
+
+/** The project's Kafka port over the client under test, on the test broker. */
+export function testPort(env: Record<string, string> = {}): KafkaPort {
+  const config = loadConfig({ env: { KAFKA_BROKERS: testBrokers().join(','), LOG_LEVEL: 'silent', ...clientEnv(), ...env } });
+  return createKafkaPort(config.kafka, createLogger({ level: 'silent', pretty: false }));
+}
+
+/** The port over a given kafkajs client: the independent reader tests check results with. */
+export function kafkaJsPort(kafka: Kafka): KafkaPort {
+  return new KafkaJsPort(kafka);
 }
 
 export function testKafka(clientId = uniqueName('test')): Kafka {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import { type LedgerEntry, readTopics } from '../../src/ledger/index.js';
+import { kafkaJsPort } from './kafka.js';
 
 export { type LedgerEntry, type LedgerReport, ledgerReport } from '../../src/ledger/index.js';
 
@@ -59,5 +60,5 @@ export function readLedger(
   timeoutMs = 60_000,
   settleMs = 1_500,
 ): Promise<LedgerEntry[]> {
-  return readTopics(kafka, topics, { until, timeoutMs, idleMs: settleMs });
+  return readTopics(kafkaJsPort(kafka), topics, { until, timeoutMs, idleMs: settleMs });
 }

@@ -3,7 +3,7 @@ import { onTestFinished } from 'vitest';
 import { type Service, startService } from '../../src/cli/service.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/index.js';
-import { testBrokers, uniqueName } from './kafka.js';
+import { clientEnv, testBrokers, uniqueName } from './kafka.js';
 
 export interface Topics {
   readonly input: string;
@@ -36,7 +36,7 @@ export async function workerTopics(admin: Admin, partitions = 4): Promise<Topics
 
 /** The whole service in this process (real broker, real models), closed when the test finishes. */
 export async function startInProcess(env: Record<string, string>): Promise<Service> {
-  const config = loadConfig({ env: { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env } });
+  const config = loadConfig({ env: { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...clientEnv(), ...env } });
   const service = await startService({ config, logger: createLogger({ level: config.log.level, pretty: false }), version: 'test', worker: true });
   onTestFinished(() => service.close());
   return service;

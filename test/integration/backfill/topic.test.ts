@@ -7,7 +7,7 @@ import { runBackfill } from '../../../src/backfill/index.js';
 import { createDecoder } from '../../../src/codec/index.js';
 import { ScoringEngine } from '../../../src/inference/index.js';
 import { loadReadyBundle } from '../../../src/registry/index.js';
-import { createTestTopic, testAdmin, testKafka } from '../../helpers/kafka.js';
+import { createTestTopic, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
 import { readLedger, sampleEvents } from '../../helpers/ledger.js';
 
 const BUNDLE = fileURLToPath(new URL('../../../models/opportunity-scorer/1.0.0', import.meta.url));
@@ -34,7 +34,8 @@ describe('backfill from and to topics', () => {
     });
     const dir = mkdtempSync(join(tmpdir(), 'backfill-'));
     const common = { engine, decoder: createDecoder('auto', undefined), chunkSize: 64, scoredAt: 'event' as const, rejectsPath: join(dir, 'rejects.jsonl') };
-    const source = { kind: 'topic' as const, kafka, topic: input, fromMs: t0 + 100_000, toMs: t0 + 200_000 };
+    const port = testPort();
+    const source = { kind: 'topic' as const, kafka: port, topic: input, fromMs: t0 + 100_000, toMs: t0 + 200_000 };
     const toFile = await runBackfill({ ...common, source, sink: { kind: 'file', path: join(dir, 'out.jsonl') } });
     expect(toFile).toMatchObject({ completed: true, scored: 100, rejected: 0 });
     const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; source: { partition: number; offset: number } });
@@ -42,7 +43,7 @@ describe('backfill from and to topics', () => {
     const order = rows.map((r) => [r.source.partition, r.source.offset] as const);
     expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
 
-    const again = await runBackfill({ ...common, source: { ...source, partitions: [1] }, sink: { kind: 'topic', kafka, topic: output } });
+    const again = await runBackfill({ ...common, source: { ...source, partitions: [1] }, sink: { kind: 'topic', kafka: port, topic: output } });
     const onePartition = rows.filter((r) => r.source.partition === 1);
     expect(again.scored).toBe(onePartition.length);
     const written = await readLedger(kafka, [output], (es) => es.length >= onePartition.length, 30_000, 500);

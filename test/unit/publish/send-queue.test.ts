@@ -1,20 +1,21 @@
-import type { Producer, TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import type { KafkaProducer, OutMessage } from '../../../src/kafka/index.js';
 import { SendQueue } from '../../../src/publish/index.js';
 
 /** A producer whose sendBatch calls stay pending until the test settles them (pure queue logic, no broker). */
-function pendingProducer(): { producer: Producer; calls: Array<{ messages: number; settle: (err?: Error) => void }> } {
+function pendingProducer(): { producer: KafkaProducer; calls: Array<{ messages: number; settle: (err?: Error) => void }> } {
   const calls: Array<{ messages: number; settle: (err?: Error) => void }> = [];
-  const producer = {
-    sendBatch: ({ topicMessages }: { topicMessages: TopicMessages[] }) =>
+  const producer: KafkaProducer = {
+    send: (messages) =>
       new Promise((resolve, reject) => {
-        calls.push({ messages: topicMessages.reduce((n, t) => n + t.messages.length, 0), settle: (err) => (err ? reject(err) : resolve([])) });
+        calls.push({ messages: messages.length, settle: (err) => (err ? reject(err) : resolve()) });
       }),
-  } as unknown as Producer;
+    close: () => Promise.resolve(),
+  };
   return { producer, calls };
 }
 
-const batch = (n: number): TopicMessages[] => [{ topic: 't', messages: Array.from({ length: n }, (_, i) => ({ value: String(i) })) }];
+const batch = (n: number): OutMessage[] => Array.from({ length: n }, (_, i) => ({ topic: 't', key: null, value: Buffer.from(String(i)), headers: {} }));
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('SendQueue', () => {

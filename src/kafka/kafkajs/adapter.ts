@@ -1,0 +1,287 @@
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { ScorerError } from '../../errors.js';
+import type { SourceRecord } from '../../pipeline/index.js';
+import type {
+  FetchedBatch,
+  GroupConsumer,
+  GroupConsumerOptions,
+  GroupEvents,
+  KafkaAdmin,
+  KafkaPort,
+  KafkaProducer,
+  OutMessage,
+  PartitionOffsets,
+  ProducerOptions,
+  TailReader,
+  TopicSpec,
+  TransactionalProducer,
+  TransactionOffsets,
+} from '../port.js';
+import { bufferedRange, type RangeSink } from '../range.js';
+
+/** The Kafka port over kafkajs. */
+export class KafkaJsPort implements KafkaPort {
+  readonly client = 'kafkajs' as const;
+  readonly #kafka: Kafka;
+
+  constructor(kafka: Kafka) {
+    this.#kafka = kafka;
+  }
+
+  async admin(): Promise<KafkaAdmin> {
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+    } catch (cause) {
+      throw new ScorerError('KAFKA_UNAVAILABLE', 'could not connect to the brokers', { cause });
+    }
+    return new KafkaJsAdmin(admin);
+  }
+
+  async producer(options: ProducerOptions = {}): Promise<KafkaProducer> {
+    const producer = this.#kafka.producer({
+      idempotent: true,
+      // kafkajs must not have two requests of an idempotent producer in flight (sequence numbers go out of
+      // order, tulios/kafkajs#598, #1005); the send queue above coalesces instead.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs would retry an idempotent producer's failed write forever inside one call, so a caller could
+      // neither heartbeat nor back off (kafkajs warns that limited retries weaken its idempotence; the worker
+      // replaces a producer after a failed write, and at-least-once allows the duplicates that can follow).
+      ...(options.boundedRetries === true ? { retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 } } : {}),
+    });
+    await producer.connect();
+    return {
+      send: async (messages) => {
+        if (messages.length > 0) await producer.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+      },
+      close: () => producer.disconnect(),
+    };
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = this.#kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    return new KafkaJsTransactions(producer);
+  }
+
+  groupConsumer(options: GroupConsumerOptions, events: GroupEvents): GroupConsumer {
+    return new KafkaJsGroupConsumer(this.#kafka, options, events);
+  }
+
+  readRange(topic: string, partition: number, start: bigint, end: bigint): AsyncIterable<SourceRecord> {
+    return bufferedRange(start, end, (sink) => this.#readInto(topic, partition, sink));
+  }
+
+  /**
+   * One partition through a throw-away group that commits nothing. kafkajs restarts a crashed consumer with a new
+   * group member that has no committed offset (autoCommit off), so every join, not only the first, pauses the other
+   * partitions and seeks back to the next offset not yet taken; records fetched again below it are dropped.
+   */
+  async #readInto(topic: string, partition: number, sink: RangeSink): Promise<() => Promise<void>> {
+    const admin = await this.admin();
+    const all = await admin.partitions(topic).finally(() => admin.close());
+    const others = all.filter((p) => p !== partition);
+    const consumer = this.#kafka.consumer({ groupId: `opportunity-scorer-range-${process.pid}-${Date.now()}-${partition}`, maxWaitTimeInMs: 100 });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) sink.fail(new ScorerError('KAFKA_UNAVAILABLE', `reading ${topic}[${partition}] failed: ${e.payload.error.message}`, { cause: e.payload.error }));
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+      consumer.seek({ topic, partition, offset: sink.next().toString() });
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic] });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition) return;
+          await sink.push(batch.messages.map((m) => toSourceRecord(topic, partition, m)), BigInt(batch.lastOffset()) + 1n);
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect();
+      throw err;
+    }
+    return () => consumer.disconnect();
+  }
+
+  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<TailReader> {
+    const consumer = this.#kafka.consumer({ groupId: `opportunity-scorer-tail-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+    const reader = { joined: false, close: () => consumer.disconnect() };
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      reader.joined = true;
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: ({ topic, partition, message }) => {
+          onRecord(toSourceRecord(topic, partition, message));
+          return Promise.resolve();
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect();
+      throw err;
+    }
+    return reader;
+  }
+}
+
+class KafkaJsAdmin implements KafkaAdmin {
+  readonly #admin: Admin;
+
+  constructor(admin: Admin) {
+    this.#admin = admin;
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.#admin.listTopics();
+  }
+
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: specs.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: -1, // broker default: works on one node and on a cluster
+        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async partitions(topic: string): Promise<number[]> {
+    const md = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+    return (md.topics[0]?.partitions.map((p) => p.partitionId) ?? []).sort((a, b) => a - b);
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+  }
+
+  async offsetsAt(topic: string, timestampMs: number): Promise<Array<{ partition: number; offset: bigint }>> {
+    const [at, ends] = await Promise.all([this.#admin.fetchTopicOffsetsByTimestamp(topic, timestampMs), this.offsets(topic)]);
+    const high = new Map(ends.map((e) => [e.partition, e.high]));
+    return at.map((o) => ({ partition: o.partition, offset: BigInt(o.offset) < 0n ? (high.get(o.partition) ?? 0n) : BigInt(o.offset) })).sort((a, b) => a.partition - b.partition);
+  }
+
+  async committed(groupId: string, topics: readonly string[]): Promise<Map<string, Map<number, bigint>>> {
+    const offsets = await this.#admin.fetchOffsets({ groupId, topics: [...topics] });
+    return new Map(offsets.map((t) => [t.topic, new Map(t.partitions.filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]))]));
+  }
+
+  close(): Promise<void> {
+    return this.#admin.disconnect();
+  }
+}
+
+class KafkaJsTransactions implements TransactionalProducer {
+  readonly #producer: Producer;
+
+  constructor(producer: Producer) {
+    this.#producer = producer;
+  }
+
+  async commit(messages: readonly OutMessage[], offsets: TransactionOffsets): Promise<void> {
+    const tx = await this.#producer.transaction();
+    try {
+      if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: offsets.groupId,
+        topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.next.toString() }] }],
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#producer.disconnect();
+  }
+}
+
+class KafkaJsGroupConsumer implements GroupConsumer {
+  readonly #options: GroupConsumerOptions;
+  readonly #consumer: Consumer;
+
+  constructor(kafka: Kafka, options: GroupConsumerOptions, events: GroupEvents) {
+    this.#options = options;
+    this.#consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxWaitTimeInMs: options.maxWaitMs,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: options.maxBytes,
+      readUncommitted: false,
+      retry: { retries: 10 },
+    });
+    const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
+    this.#consumer.on(GROUP_JOIN, (e) => events.joined(new Map(Object.entries(e.payload.memberAssignment))));
+    this.#consumer.on(REBALANCING, () => events.rebalancing());
+    this.#consumer.on(STOP, () => events.stopped());
+    this.#consumer.on(CRASH, (e) => events.crashed(e.payload.error, e.payload.restart));
+  }
+
+  async run(eachBatch: (batch: FetchedBatch) => Promise<void>): Promise<void> {
+    const { commits, groupId } = this.#options;
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning });
+    await this.#consumer.run({
+      autoCommit: commits !== false,
+      // Threshold 1: every batch's resolved offsets are committed before the next (a crash repeats only what was
+      // in flight). An interval trades that for fewer commit round trips.
+      ...(commits !== false && commits.intervalMs > 0 ? { autoCommitInterval: commits.intervalMs } : { autoCommitThreshold: 1 }),
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.#options.concurrency,
+      eachBatch: (payload) => eachBatch(toFetchedBatch(payload, groupId)),
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.#consumer.stop();
+  }
+
+  disconnect(): Promise<void> {
+    return this.#consumer.disconnect();
+  }
+}
+
+function toFetchedBatch(payload: EachBatchPayload, groupId: string): FetchedBatch {
+  const { topic, partition } = payload.batch;
+  return {
+    topic,
+    partition,
+    records: payload.batch.messages.map((m) => toSourceRecord(topic, partition, m)),
+    isRunning: () => payload.isRunning(),
+    isStale: () => payload.isStale(),
+    heartbeat: () => payload.heartbeat(),
+    resolve: (offset) => payload.resolveOffset(offset),
+    commitIfNecessary: () => payload.commitOffsetsIfNecessary(),
+    transactionOffsets: (offset) => ({ groupId, topic, partition, next: BigInt(offset) + 1n, native: undefined }),
+  };
+}
+
+function toSourceRecord(topic: string, partition: number, m: KafkaMessage): SourceRecord {
+  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers ?? {} };
+}
+
+function byTopic(messages: readonly OutMessage[]): TopicMessages[] {
+  const topics = new Map<string, TopicMessages['messages']>();
+  for (const m of messages) {
+    let list = topics.get(m.topic);
+    if (list === undefined) topics.set(m.topic, (list = []));
+    list.push({ key: m.key, value: m.value, headers: m.headers as Record<string, Buffer | string | Array<Buffer | string>> });
+  }
+  return [...topics].map(([topic, msgs]) => ({ topic, messages: msgs }));
+}

@@ -1,0 +1,556 @@
+import { readFileSync } from 'node:fs';
+import {
+  Admin,
+  type BaseOptions,
+  compatibilityPartitioner,
+  Consumer,
+  FetchIsolationLevels,
+  ListOffsetTimestamps,
+  type Message,
+  type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  type MessageToProduce,
+  ProduceAcks,
+  Producer,
+  type SASLOptions,
+} from '@platformatic/kafka';
+import type { KafkaConfig } from '../../config/index.js';
+import { ScorerError } from '../../errors.js';
+import type { Logger } from '../../logging/index.js';
+import type { SourceRecord } from '../../pipeline/index.js';
+import type {
+  Assignment,
+  FetchedBatch,
+  GroupConsumer,
+  GroupConsumerOptions,
+  GroupEvents,
+  KafkaAdmin,
+  KafkaPort,
+  KafkaProducer,
+  OutMessage,
+  PartitionOffsets,
+  ProducerOptions,
+  TailReader,
+  TopicSpec,
+  TransactionalProducer,
+  TransactionOffsets,
+} from '../port.js';
+import { bufferedRange, type RangeSink } from '../range.js';
+
+/** Records fetched but not yet handed to the worker before the stream is paused. */
+const MAX_QUEUED = 20_000;
+/** Records of one partition handed over at a time (the worker cuts them into chunks). */
+const MAX_BATCH = 5_000;
+
+type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** The Kafka port over @platformatic/kafka. */
+export class PlatformaticPort implements KafkaPort {
+  readonly client = 'platformatic' as const;
+  readonly #base: BaseOptions;
+  readonly #log: Logger;
+
+  constructor(config: KafkaConfig, logger: Logger) {
+    this.#base = baseOptions(config);
+    this.#log = logger.child({ component: 'platformatic-kafka' });
+  }
+
+  async admin(): Promise<KafkaAdmin> {
+    return Promise.resolve(new PlatformaticAdmin(new Admin({ ...this.#base, clientId: `${this.#base.clientId}-admin` })));
+  }
+
+  async producer(options: ProducerOptions = {}): Promise<KafkaProducer> {
+    const producer = new Producer({
+      ...this.#base,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+      // An idempotent producer retries for ever unless given a bound above one; the worker retries with backoff.
+      ...(options.boundedRetries === true ? { retries: 5, retryDelay: 200 } : {}),
+    });
+    await producer.metadata({ topics: [] }).catch(async (err: unknown) => {
+      await producer.close(true).catch(() => undefined);
+      throw err;
+    });
+    return {
+      send: async (messages) => {
+        if (messages.length > 0) await producer.send({ messages: messages.map(toProduce) });
+      },
+      close: () => producer.close(true),
+    };
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+    const producer = new Producer({ ...this.#base, idempotent: true, transactionalId, acks: ProduceAcks.ALL, partitioner: compatibilityPartitioner, autocreateTopics: false });
+    return Promise.resolve({
+      commit: async (messages: readonly OutMessage[], offsets: TransactionOffsets): Promise<void> => {
+        const { consumer, message } = offsets.native as { consumer: Consumer; message: Msg };
+        const tx = await producer.beginTransaction();
+        try {
+          if (messages.length > 0) await tx.send({ messages: messages.map(toProduce) });
+          await tx.addConsumer(consumer);
+          // TxnOffsetCommit with the group generation the record was fetched in (KIP-447): a member that lost the
+          // partition in a rebalance cannot commit it.
+          await tx.addOffset(message);
+          await tx.commit();
+        } catch (err) {
+          await tx.abort().catch(() => undefined);
+          throw err;
+        }
+      },
+      close: () => producer.close(true),
+    });
+  }
+
+  groupConsumer(options: GroupConsumerOptions, events: GroupEvents): GroupConsumer {
+    return new PlatformaticGroupConsumer(this.#base, options, events, this.#log);
+  }
+
+  readRange(topic: string, partition: number, start: bigint, end: bigint): AsyncIterable<SourceRecord> {
+    return bufferedRange(start, end, (sink) => this.#readInto(topic, partition, sink));
+  }
+
+  async #readInto(topic: string, partition: number, sink: RangeSink): Promise<() => Promise<void>> {
+    const consumer = this.#throwAwayConsumer('range');
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.MANUAL, offsets: [{ topic, partition, offset: sink.next() }], autocommit: false });
+    } catch (err) {
+      await consumer.close(true).catch(() => undefined);
+      throw err;
+    }
+    const key = `${topic}:${partition}`;
+    let pending: Promise<void> | undefined;
+    const progress = (records: SourceRecord[], readTo: bigint): void => {
+      const pushed = sink.push(records, readTo);
+      if (pending === undefined) {
+        stream.pause();
+        pending = pushed.then(() => {
+          pending = undefined;
+          stream.resume();
+        });
+      }
+    };
+    stream.on('data', (m: Msg) => {
+      if (m.partition === partition) progress([toSourceRecord(m)], m.offset + 1n);
+    });
+    // Transaction markers take offsets no record reaches: once every fetched record was delivered, the stream's
+    // next fetch position tells how far the partition was read.
+    stream.on('fetch', () => {
+      if (stream.readableLength === 0) progress([], stream.offsetsToFetch.get(key) ?? sink.next());
+    });
+    stream.on('error', (err: Error) => sink.fail(new ScorerError('KAFKA_UNAVAILABLE', `reading ${topic}[${partition}] failed: ${err.message}`, { cause: err })));
+    return async () => {
+      await stream.close().catch(() => undefined);
+      await consumer.close(true);
+    };
+  }
+
+  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<TailReader> {
+    const consumer = this.#throwAwayConsumer('tail');
+    try {
+      const stream = await consumer.consume({ topics: [...topics], mode: MessagesStreamModes.EARLIEST, autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+      stream.on('data', (m: Msg) => onRecord(toSourceRecord(m)));
+      stream.on('error', (err: Error) => this.#log.warn({ err }, 'tail reader failed'));
+      return {
+        joined: true,
+        close: async () => {
+          await stream.close().catch(() => undefined);
+          await consumer.close(true);
+        },
+      };
+    } catch (err) {
+      await consumer.close(true).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  #throwAwayConsumer(kind: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    return new Consumer({
+      ...this.#base,
+      groupId: `opportunity-scorer-${kind}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+      maxWaitTime: 100,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      autocommit: false,
+    });
+  }
+}
+
+class PlatformaticAdmin implements KafkaAdmin {
+  readonly #admin: Admin;
+
+  constructor(admin: Admin) {
+    this.#admin = admin;
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.#admin.listTopics();
+  }
+
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    // One request per distinct configuration: configs apply to every topic of a request.
+    for (const spec of specs) {
+      await this.#admin.createTopics({
+        topics: [{ topic: spec.topic, partitions: spec.partitions }],
+        replicas: -1, // broker default: works on one node and on a cluster
+        configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      });
+    }
+    await this.#waitForLeaders(specs.map((s) => s.topic));
+  }
+
+  async #waitForLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const md = await this.#admin.metadata({ topics, forceUpdate: true }).catch(() => undefined);
+      if (md !== undefined && topics.every((t) => md.topics.get(t)?.partitions.every((p) => p.leader >= 0) === true)) return;
+      if (Date.now() > deadline) throw new Error(`no leader for the partitions of ${topics.join(', ')} after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async partitions(topic: string): Promise<number[]> {
+    const md = await this.#admin.metadata({ topics: [topic], forceUpdate: true });
+    return Array.from({ length: md.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i);
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    const [low, high] = await Promise.all([this.#listed(topic, ListOffsetTimestamps.EARLIEST), this.#listed(topic, ListOffsetTimestamps.LATEST)]);
+    return [...high].map(([partition, h]) => ({ partition, low: low.get(partition) ?? 0n, high: h })).sort((a, b) => a.partition - b.partition);
+  }
+
+  async offsetsAt(topic: string, timestampMs: number): Promise<Array<{ partition: number; offset: bigint }>> {
+    const [at, high] = await Promise.all([this.#listed(topic, BigInt(timestampMs)), this.#listed(topic, ListOffsetTimestamps.LATEST)]);
+    return [...high].map(([partition, h]) => {
+      const o = at.get(partition);
+      return { partition, offset: o === undefined || o < 0n ? h : o };
+    }).sort((a, b) => a.partition - b.partition);
+  }
+
+  async #listed(topic: string, timestamp: bigint): Promise<Map<number, bigint>> {
+    const partitions = await this.partitions(topic);
+    const listed = await this.#admin.listOffsets({
+      topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
+    return new Map(listed.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.offset] as const)));
+  }
+
+  async committed(groupId: string, topics: readonly string[]): Promise<Map<string, Map<number, bigint>>> {
+    const groups = await this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: topics.map((name) => ({ name, partitionIndexes: [] })) }] });
+    const out = new Map<string, Map<number, bigint>>(topics.map((t) => [t, new Map()]));
+    for (const t of groups[0]?.topics ?? []) {
+      for (const p of t.partitions) if (p.committedOffset >= 0n) out.get(t.name)?.set(p.partitionIndex, p.committedOffset);
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.#admin.close();
+  }
+}
+
+interface PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  messages: Msg[];
+  busy: boolean;
+}
+
+interface Resolved {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly leaderEpoch: number;
+}
+
+/**
+ * A group member over one messages stream. The stream fetches ahead of the worker (decoupled, heartbeats on its
+ * own); records wait in per-partition queues, and up to `concurrency` partitions are handed to the worker at once,
+ * one batch per partition at a time, so order within a partition holds. The stream is paused while the queues are
+ * full. On every group join the stream is replaced once the batches in flight have settled: the new one starts
+ * from the committed offsets, and whatever the old one had fetched is dropped, as kafkajs drops a rebalanced fetch.
+ */
+class PlatformaticGroupConsumer implements GroupConsumer {
+  readonly #base: BaseOptions;
+  readonly #options: GroupConsumerOptions;
+  readonly #events: GroupEvents;
+  readonly #log: Logger;
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #eachBatch: ((batch: FetchedBatch) => Promise<void>) | undefined;
+  /** Bumped on every rebalance and join: batches of an older epoch are stale. */
+  #epoch = 0;
+  #running = false;
+  readonly #queues = new Map<string, PartitionQueue>();
+  #queued = 0;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #resolved = new Map<string, Resolved>();
+  #lastCommitAt = 0;
+  #swapping: Promise<void> | undefined;
+  #rotate = 0;
+
+  constructor(base: BaseOptions, options: GroupConsumerOptions, events: GroupEvents, log: Logger) {
+    this.#base = base;
+    this.#options = options;
+    this.#events = events;
+    this.#log = log;
+  }
+
+  async run(eachBatch: (batch: FetchedBatch) => Promise<void>): Promise<void> {
+    this.#eachBatch = eachBatch;
+    const o = this.#options;
+    const consumer = new Consumer({
+      ...this.#base,
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      rebalanceTimeout: o.rebalanceTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTime: o.maxWaitMs,
+      maxBytes: o.maxBytes,
+      maxBytesPerPartition: o.maxBytesPerPartition,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      autocommit: false,
+      retries: 10,
+    });
+    this.#consumer = consumer;
+    consumer.on('consumer:group:rebalance', () => {
+      this.#epoch++;
+      this.#events.rebalancing();
+    });
+    consumer.on('consumer:group:join', () => {
+      // The first join happens inside consume(), before there is a stream to replace.
+      if (this.#stream !== undefined && this.#consumer === consumer) this.#swapping = this.#swap(consumer);
+    });
+    this.#running = true;
+    try {
+      this.#attach(await this.#open(consumer));
+    } catch (err) {
+      this.#running = false;
+      this.#consumer = undefined;
+      await consumer.close(true).catch(() => undefined);
+      throw err;
+    }
+    this.#events.joined(this.#assignment());
+  }
+
+  #open(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
+    return consumer.consume({
+      topics: [...this.#options.topics],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: this.#options.fromBeginning ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
+      autocommit: false,
+    });
+  }
+
+  #attach(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): void {
+    this.#stream = stream;
+    const epoch = this.#epoch;
+    stream.on('data', (m: Msg) => {
+      if (stream !== this.#stream || epoch !== this.#epoch) return;
+      const key = `${m.topic}:${m.partition}`;
+      let q = this.#queues.get(key);
+      if (q === undefined) this.#queues.set(key, (q = { topic: m.topic, partition: m.partition, messages: [], busy: false }));
+      q.messages.push(m);
+      this.#queued++;
+      if (this.#queued >= MAX_QUEUED) stream.pause();
+      this.#schedule();
+    });
+    stream.on('error', (err: Error) => {
+      if (stream !== this.#stream) return;
+      this.#fail(err);
+    });
+  }
+
+  /** A join: settle the old epoch's batches, commit what they resolved, then read on from the committed offsets. */
+  async #swap(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    await this.#swapping;
+    const old = this.#stream;
+    if (old === undefined || this.#consumer !== consumer || !this.#running) return;
+    this.#epoch++;
+    old.pause();
+    this.#dropQueues();
+    await Promise.allSettled([...this.#inFlight]);
+    const assignment = this.#assignment();
+    await this.#commitResolved(assignment);
+    if (this.#consumer !== consumer || !this.#running) return;
+    try {
+      this.#attach(await this.#open(consumer));
+    } catch (err) {
+      this.#fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    } finally {
+      await old.close().catch(() => undefined);
+    }
+    this.#events.joined(this.#assignment());
+  }
+
+  #dropQueues(): void {
+    this.#queues.clear();
+    this.#queued = 0;
+  }
+
+  #assignment(): Assignment {
+    return new Map((this.#consumer?.assignments ?? []).map((a) => [a.topic, [...a.partitions]]));
+  }
+
+  #schedule(): void {
+    const handler = this.#eachBatch;
+    if (handler === undefined || !this.#running) return;
+    const queues = [...this.#queues.values()];
+    for (let i = 0; i < queues.length && this.#inFlight.size < this.#options.concurrency; i++) {
+      const q = queues[(this.#rotate + i) % queues.length] as PartitionQueue;
+      if (q.busy || q.messages.length === 0) continue;
+      const messages = q.messages.length <= MAX_BATCH ? q.messages : q.messages.slice(0, MAX_BATCH);
+      q.messages = q.messages.length <= MAX_BATCH ? [] : q.messages.slice(MAX_BATCH);
+      this.#queued -= messages.length;
+      q.busy = true;
+      const run = handler(this.#batch(q, messages, this.#epoch))
+        .catch((err: unknown) => this.#fail(err instanceof Error ? err : new Error(String(err))))
+        .finally(() => {
+          q.busy = false;
+          this.#inFlight.delete(run);
+          if (this.#queued < MAX_QUEUED / 2 && this.#stream?.isPaused() === true && this.#running && this.#swapping === undefined) this.#stream.resume();
+          this.#schedule();
+        });
+      this.#inFlight.add(run);
+    }
+    this.#rotate++;
+  }
+
+  #batch(q: PartitionQueue, messages: Msg[], epoch: number): FetchedBatch {
+    const { topic, partition } = q;
+    const consumer = this.#consumer;
+    const byOffset = (offset: string): Msg => {
+      const wanted = BigInt(offset);
+      const found = messages.findLast((m) => m.offset === wanted);
+      if (found === undefined) throw new ScorerError('INTERNAL', `offset ${offset} is not in the batch of ${topic}[${partition}]`);
+      return found;
+    };
+    return {
+      topic,
+      partition,
+      records: messages.map(toSourceRecord),
+      isRunning: () => this.#running,
+      isStale: () => epoch !== this.#epoch,
+      heartbeat: () => Promise.resolve(),
+      resolve: (offset) => {
+        const m = byOffset(offset);
+        this.#resolved.set(`${topic}:${partition}`, { topic, partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
+      },
+      commitIfNecessary: async () => {
+        const commits = this.#options.commits;
+        if (commits === false || Date.now() - this.#lastCommitAt < commits.intervalMs) return;
+        await this.#commitResolved(this.#assignment());
+      },
+      transactionOffsets: (offset) => ({ groupId: this.#options.groupId, topic, partition, next: BigInt(offset) + 1n, native: { consumer, message: byOffset(offset) } }),
+    };
+  }
+
+  /**
+   * Commits the resolved offsets of partitions still assigned (a revoked partition's offset would overwrite its new
+   * owner's progress). A failed commit keeps them for the next attempt: records are repeated, never skipped.
+   */
+  async #commitResolved(assignment: Assignment): Promise<void> {
+    const consumer = this.#consumer;
+    if (consumer === undefined || this.#options.commits === false || this.#resolved.size === 0) return;
+    const offsets = [...this.#resolved.values()].filter((r) => assignment.get(r.topic)?.includes(r.partition) === true);
+    this.#resolved.clear();
+    this.#lastCommitAt = Date.now();
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commit({ offsets: offsets.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, leaderEpoch: r.leaderEpoch })) });
+    } catch (err) {
+      for (const r of offsets) {
+        const key = `${r.topic}:${r.partition}`;
+        if (!this.#resolved.has(key)) this.#resolved.set(key, r);
+      }
+      this.#log.info({ err: { message: (err as Error).message } }, 'committing offsets failed; they are committed with the next batch');
+    }
+  }
+
+  #fail(error: Error): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#epoch++;
+    this.#stream?.pause();
+    this.#dropQueues();
+    this.#events.crashed(error, false);
+  }
+
+  async stop(): Promise<void> {
+    const wasRunning = this.#running;
+    this.#running = false;
+    this.#stream?.pause();
+    await this.#swapping;
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#commitResolved(this.#assignment());
+    this.#dropQueues();
+    if (wasRunning) this.#events.stopped();
+  }
+
+  async disconnect(): Promise<void> {
+    this.#running = false;
+    const consumer = this.#consumer;
+    const stream = this.#stream;
+    this.#consumer = undefined;
+    this.#stream = undefined;
+    this.#dropQueues();
+    await Promise.allSettled([...this.#inFlight]);
+    await stream?.close().catch(() => undefined);
+    // close() leaves the group, so the partitions move on without waiting for the session timeout.
+    await consumer?.close(true);
+  }
+}
+
+function baseOptions(config: KafkaConfig): BaseOptions {
+  return {
+    clientId: config.clientId,
+    bootstrapBrokers: [...config.brokers],
+    connectTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    ...(config.ssl === false ? {} : { tls: { rejectUnauthorized: config.ssl.rejectUnauthorized, ...(config.ssl.caFile === undefined ? {} : { ca: [readFileSync(config.ssl.caFile, 'utf8')] }) } }),
+    ...(config.sasl === undefined ? {} : { sasl: toSasl(config.sasl) }),
+  };
+}
+
+function toSasl(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
+  const mechanism = ({ plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const)[sasl.mechanism];
+  return { mechanism, username: sasl.username, password: sasl.password };
+}
+
+function toSourceRecord(m: Msg): SourceRecord {
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  for (const [k, v] of m.headerEntries) {
+    const name = k.toString();
+    const seen = headers[name];
+    headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
+  }
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset.toString(),
+    timestamp: m.timestamp.toString(),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers,
+  };
+}
+
+function toProduce(m: OutMessage): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [k, v] of Object.entries(m.headers)) {
+    // Repeated headers stay repeated on the wire only through kafkajs; here the last value of a list is kept.
+    const value = Array.isArray(v) ? (v as ReadonlyArray<Buffer | string>).at(-1) : (v as Buffer | string);
+    if (value !== undefined) headers.set(Buffer.from(k), Buffer.isBuffer(value) ? value : Buffer.from(value));
+  }
+  return {
+    topic: m.topic,
+    ...(m.key === null ? {} : { key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key) }),
+    value: m.value,
+    headers,
+  };
+}

@@ -1,0 +1,157 @@
+import type { FetchedBatch, KafkaPort, KafkaProducer, OutMessage } from '../kafka/index.js';
+import type { Logger } from '../logging/index.js';
+import { SendQueue } from './send-queue.js';
+import { TransactionalProducers } from './transactional.js';
+
+export type Delivery = 'at-least-once' | 'exactly-once';
+
+/**
+ * How a chunk's outputs reach Kafka and how its input offsets are settled: one strategy per delivery mode, so the
+ * worker has no delivery-mode branches.
+ */
+export interface Publisher {
+  readonly delivery: Delivery;
+  /** Whether the consumer commits resolved offsets itself (at-least-once), or the publisher does (exactly-once). */
+  readonly consumerCommits: boolean;
+  /** Connects what must exist before consuming starts. */
+  start(): Promise<void>;
+  /**
+   * Writes `messages` (acks=all). Exactly-once commits the consumer position after `lastOffset` in the same
+   * transaction; at-least-once leaves the offsets to the consumer, after this resolves.
+   */
+  publish(messages: readonly OutMessage[], batch: FetchedBatch, lastOffset: string): Promise<void>;
+  /** The partitions ("topic:partition") this member owns after a join. */
+  assigned(partitions: ReadonlySet<string>): void;
+  /** Why the publisher cannot write now (empty when it can). */
+  notReady(): string[];
+  /** Lets writes in flight settle, refuses new ones and closes every producer. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function createPublisher(delivery: Delivery, kafka: KafkaPort, groupId: string, logger: Logger): Publisher {
+  return delivery === 'exactly-once' ? new ExactlyOncePublisher(kafka, groupId, logger) : new AtLeastOncePublisher(kafka, logger);
+}
+
+/**
+ * One idempotent producer behind a send queue. A failed write replaces the producer (once per failure, however many
+ * callers saw it): kafkajs can leave a producer whose write failed in a state that never recovers, and the caller
+ * retries the chunk on the new one.
+ */
+class AtLeastOncePublisher implements Publisher {
+  readonly delivery = 'at-least-once' as const;
+  readonly consumerCommits = true;
+  readonly #kafka: KafkaPort;
+  readonly #log: Logger;
+  #producer: KafkaProducer | undefined;
+  #queue: SendQueue | undefined;
+  #generation = 0;
+  #resetting: Promise<void> | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(kafka: KafkaPort, logger: Logger) {
+    this.#kafka = kafka;
+    this.#log = logger;
+  }
+
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    const producer = await this.#kafka.producer({ boundedRetries: true });
+    if (this.#closed) {
+      // The drain closed the publisher meanwhile: a producer connected now would never be closed.
+      await producer.close();
+      return;
+    }
+    this.#producer = producer;
+    this.#queue = new SendQueue(producer);
+  }
+
+  async publish(messages: readonly OutMessage[]): Promise<void> {
+    const generation = this.#generation;
+    const queue = this.#queue;
+    if (queue === undefined) throw new Error('the producer is not connected');
+    try {
+      await queue.send(messages);
+    } catch (err) {
+      await this.#reset(generation).catch((resetErr: unknown) => this.#log.warn({ err: resetErr }, 'replacing the producer failed'));
+      throw err;
+    }
+  }
+
+  #reset(generation: number): Promise<void> {
+    if (generation !== this.#generation || this.#closed) return this.#resetting ?? Promise.resolve();
+    this.#generation++;
+    this.#resetting = (async () => {
+      const old = this.#producer;
+      const queue = this.#queue;
+      this.#producer = undefined;
+      this.#queue = undefined;
+      await queue?.close();
+      await old?.close().catch(() => undefined);
+      await this.#connect();
+    })();
+    return this.#resetting;
+  }
+
+  assigned(): void {}
+
+  notReady(): string[] {
+    return this.#producer === undefined ? ['producer is not connected'] : [];
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      // A chunk of a crashed consumer run can still be publishing, and a replacement producer connecting: let
+      // them settle first, so no connection outlives the drain.
+      await this.#resetting?.catch(() => undefined);
+      const producer = this.#producer;
+      this.#producer = undefined;
+      await this.#queue?.close();
+      await producer?.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/** Each chunk's writes and its consumer position in one transaction of the input partition's producer. */
+class ExactlyOncePublisher implements Publisher {
+  readonly delivery = 'exactly-once' as const;
+  readonly consumerCommits = false;
+  readonly #producers: TransactionalProducers;
+
+  constructor(kafka: KafkaPort, groupId: string, logger: Logger) {
+    this.#producers = new TransactionalProducers(kafka, groupId, logger);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async publish(messages: readonly OutMessage[], batch: FetchedBatch, lastOffset: string): Promise<void> {
+    const { topic, partition } = batch;
+    const producer = await this.#producers.get(topic, partition);
+    try {
+      await producer.commit(messages, batch.transactionOffsets(lastOffset));
+    } catch (err) {
+      // A fenced or broken producer is replaced on the next attempt.
+      await this.#producers.discard(topic, partition);
+      throw err;
+    }
+  }
+
+  assigned(partitions: ReadonlySet<string>): void {
+    void this.#producers.retain(partitions);
+  }
+
+  notReady(): string[] {
+    return [];
+  }
+
+  close(): Promise<void> {
+    return this.#producers.closeAll();
+  }
+}
