@@ -142,7 +142,10 @@ export class KafkaWorker {
       await admin.close();
     }
     await this.#publisher.start();
-    await this.#runConsumer();
+    // kafkajs reports a failed join as a crash event, @platformatic/kafka as an error of run(): the same failure.
+    await this.#runConsumer().catch((err: unknown) => {
+      this.#crash = err instanceof Error ? err : new Error(String(err));
+    });
     if (this.#crash !== undefined) {
       // At start-up a consumer that cannot join (no access to the group, say) is a deployment error: fail fast.
       throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#crash.message} (check the group's ACLs for this user, and that the brokers are reachable)`, { cause: this.#crash, retriable: false });

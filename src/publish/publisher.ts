@@ -72,7 +72,11 @@ class AtLeastOncePublisher implements Publisher {
   async publish(messages: readonly OutMessage[]): Promise<void> {
     const generation = this.#generation;
     const queue = this.#queue;
-    if (queue === undefined) throw new Error('the producer is not connected');
+    if (queue === undefined) {
+      // The last replacement could not connect (the brokers were down): try again, and let the caller back off.
+      await this.#reset(generation).catch((err: unknown) => this.#log.warn({ err }, 'connecting the producer failed'));
+      throw new Error('the producer is not connected');
+    }
     try {
       await queue.send(messages);
     } catch (err) {

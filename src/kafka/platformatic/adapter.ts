@@ -4,6 +4,7 @@ import {
   type BaseOptions,
   compatibilityPartitioner,
   Consumer,
+  findErrorBy,
   FetchIsolationLevels,
   ListOffsetTimestamps,
   type Message,
@@ -84,7 +85,19 @@ export class PlatformaticPort implements KafkaPort {
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
-    const producer = new Producer({ ...this.#base, idempotent: true, transactionalId, acks: ProduceAcks.ALL, partitioner: compatibilityPartitioner, autocreateTopics: false });
+    const producer = new Producer({
+      ...this.#base,
+      idempotent: true,
+      transactionalId,
+      acks: ProduceAcks.ALL,
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+      // InitProducerId must say "no producer yet" (-1/-1): with the client's default 0/0 the coordinator answers
+      // PRODUCER_FENCED for ever once an earlier owner of this transactional id died (a killed worker, a moved
+      // partition), so the id could never be used again.
+      producerId: -1n,
+      producerEpoch: -1,
+    });
     return Promise.resolve({
       commit: async (messages: readonly OutMessage[], offsets: TransactionOffsets): Promise<void> => {
         const { consumer, message } = offsets.native as { consumer: Consumer; message: Msg };
@@ -332,7 +345,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       this.#running = false;
       this.#consumer = undefined;
       await consumer.close(true).catch(() => undefined);
-      throw err;
+      throw withReasons(err);
     }
     this.#events.joined(this.#assignment());
   }
@@ -361,7 +374,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     });
     stream.on('error', (err: Error) => {
       if (stream !== this.#stream) return;
-      this.#fail(err);
+      this.#fail(withReasons(err));
     });
   }
 
@@ -468,7 +481,15 @@ class PlatformaticGroupConsumer implements GroupConsumer {
         const key = `${r.topic}:${r.partition}`;
         if (!this.#resolved.has(key)) this.#resolved.set(key, r);
       }
-      this.#log.info({ err: { message: (err as Error).message } }, 'committing offsets failed; they are committed with the next batch');
+      const error = err instanceof Error ? err : new Error(String(err));
+      // A rebalance (a rejoin follows) or a passing outage: the offsets go with a later commit. A refusal the
+      // broker will repeat (the group's ACL taken away, say) stops this consumer, as kafkajs's crash does, and the
+      // worker runs it again with backoff.
+      if (findErrorBy(error, 'needsRejoin', true) === null && findErrorBy(error, 'canRetry', false) !== null) {
+        this.#fail(withReasons(error));
+        return;
+      }
+      this.#log.info({ err: withReasons(error).message }, 'committing offsets failed; they are committed with the next batch');
     }
   }
 
@@ -504,6 +525,25 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     // close() leaves the group, so the partitions move on without waiting for the session timeout.
     await consumer?.close(true);
   }
+}
+
+/**
+ * The client's errors wrap the broker's answers (`errors`, e.g. "Group authorization failed."): one message
+ * naming them all, so a log line or a start-up failure says what the broker refused.
+ */
+function withReasons(err: unknown): Error {
+  const reasons = new Set<string>();
+  const walk = (e: unknown, depth: number): void => {
+    if (depth > 4 || !(e instanceof Error)) return;
+    const nested = (e as Error & { errors?: unknown }).errors;
+    if (Array.isArray(nested) && nested.length > 0) for (const n of nested) walk(n, depth + 1);
+    else if (depth > 0) reasons.add(e.message);
+    walk(e.cause, depth + 1);
+  };
+  walk(err, 0);
+  const error = err instanceof Error ? err : new Error(String(err));
+  if (reasons.size === 0) return error;
+  return new Error(`${error.message}: ${[...reasons].join('; ')}`, { cause: error });
 }
 
 function baseOptions(config: KafkaConfig): BaseOptions {
