@@ -1,10 +1,11 @@
 // The benchmark suite: `npm run bench` runs every scenario against the co-located broker; `npm run bench -- <name>…`
-// runs some (inference, pipeline, e2e, passthrough, latency, http, overload, oip). Throughputs are reported next to a
-// baseline measured in the same run. Results: bench-results/<timestamp>.json and a table appended to BENCHMARKS.md.
+// runs some (inference, pipeline, e2e, latency, http, overload, oip). Throughputs are reported next to a baseline
+// measured in the same run. Results: bench-results/<timestamp>.json; `--record` also appends them to BENCHMARKS.md.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
+import { Consumer as PltConsumer, MessagesStreamModes, Producer as PltProducer, ProduceAcks, compatibilityPartitioner } from '@platformatic/kafka';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createDecoder, createEncoder } from '../src/codec/index.js';
@@ -36,6 +37,7 @@ const machine = {
   node: process.version,
   kafka: process.env.KAFKA_VERSION ?? '4.1.1',
   kafkajs: pkg('kafkajs'),
+  platformaticKafka: pkg('@platformatic/kafka'),
   onnxruntime: pkg('onnxruntime-node'),
   bundle: `opportunity-scorer@${BUNDLE_VERSION}`,
 };
@@ -152,6 +154,36 @@ async function scoredCount(url: string): Promise<number> {
   return [...text.matchAll(/^opportunity_scorer_events_scored_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
+/** Histogram sums and counts from /metrics (stage durations, batch sizes, event age), for per-interval means. */
+async function histograms(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^opportunity_scorer_(stage_duration_seconds|batch_size|event_age_seconds)_(sum|count)(\{[^}]*\})? ([\d.e+-]+)$/gm)) {
+    const label = /(?:stage|clock)="([^"]+)"/.exec(m[3] ?? '')?.[1];
+    const key = `${m[1]}${label === undefined ? '' : `:${label}`}`;
+    const entry = out.get(key) ?? { sum: 0, count: 0 };
+    entry[m[2] as 'sum' | 'count'] += Number(m[4]);
+    out.set(key, entry);
+  }
+  return out;
+}
+
+/** Per-chunk mean of each stage (ms), mean rows per model run and mean event age (ms) between two scrapes. */
+function breakdown(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): Result {
+  const out: Result = {};
+  for (const [key, a] of after) {
+    const b = before.get(key) ?? { sum: 0, count: 0 };
+    const n = a.count - b.count;
+    if (n <= 0) continue;
+    const mean = (a.sum - b.sum) / n;
+    const [metric, label] = key.split(':');
+    if (metric === 'batch_size') out.meanRowsPerModelRun = round(mean, 1);
+    else if (metric === 'event_age_seconds') out[`meanEventAgeMs_${label}`] = round(mean * 1000, 2);
+    else out[`meanMs_${label}`] = round(mean * 1000, 2);
+  }
+  return out;
+}
+
 // ---------- 1. inference ceiling ----------
 async function inference(): Promise<Result> {
   const current = await inferenceOf(BUNDLE);
@@ -233,6 +265,7 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   const cpu0 = procStats(pid).cpuSeconds;
   let first = 0;
   let scored = 0;
+  const before = await histograms(service.url);
   const deadline = Date.now() + 600_000;
   while (scored < E2E_EVENTS && Date.now() < deadline) {
     scored = await scoredCount(service.url);
@@ -241,9 +274,10 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   }
   const seconds = (performance.now() - first) / 1000;
   const stats = procStats(pid);
+  const stages = breakdown(before, await histograms(service.url));
   await service.stop();
   await dropTopics(output, dlq);
-  return { config: env, events: scored, eventsPerSecond: Math.round(scored / seconds), cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2), peakRssMiB: stats.peakRssMiB };
+  return { config: env, events: scored, eventsPerSecond: Math.round(scored / seconds), cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2), peakRssMiB: stats.peakRssMiB, ...stages };
 }
 
 /** The same kafkajs consumer/producer settings as the worker, copying bytes from input to output: our Kafka I/O ceiling. */
@@ -279,7 +313,7 @@ async function passThrough(input: string): Promise<Result> {
   await consumer.disconnect();
   await producer.disconnect();
   await dropTopics(output);
-  const result: Result = { kafkajsCopyEventsPerSecond: Math.round(copied / seconds) };
+  const result: Result = { kafkajsCopyEventsPerSecond: Math.round(copied / seconds), platformaticCopyEventsPerSecond: await platformaticPassThrough(input) };
   if (spawnSync('which', ['kcat']).status === 0) {
     // librdkafka's copy of the same events (JSON values hold no newline, so newline-delimited is safe).
     const kcatOut = `bench-kcat-${tag()}`;
@@ -292,30 +326,74 @@ async function passThrough(input: string): Promise<Result> {
   return result;
 }
 
+/** The same copy through @platformatic/kafka: a group stream from the committed offsets, serialised acks=all sends. */
+async function platformaticPassThrough(input: string): Promise<number> {
+  const output = `bench-copy-plt-${tag()}`;
+  await topics(output);
+  const base = { clientId: `bench-${tag()}`, bootstrapBrokers: brokerList.split(',') };
+  const producer = new PltProducer({ ...base, idempotent: true, acks: ProduceAcks.ALL, partitioner: compatibilityPartitioner });
+  const consumer = new PltConsumer({ ...base, groupId: `copy-plt-${tag()}`, maxWaitTime: 100, maxBytes: 10 << 20, maxBytesPerPartition: 1 << 20, autocommit: 1000 });
+  const stream = await consumer.consume({ topics: [input], mode: MessagesStreamModes.EARLIEST });
+  let copied = 0;
+  let first = 0;
+  let chunk: Array<{ topic: string; key: Buffer; value: Buffer; headers: Map<Buffer, Buffer> }> = [];
+  for await (const m of stream) {
+    if (first === 0) first = performance.now();
+    chunk.push({ topic: output, key: m.key, value: m.value, headers: m.headers });
+    if (chunk.length >= 256 || copied + chunk.length >= E2E_EVENTS || stream.readableLength === 0) {
+      await producer.send({ messages: chunk });
+      copied += chunk.length;
+      chunk = [];
+    }
+    if (copied >= E2E_EVENTS) break;
+  }
+  const seconds = (performance.now() - first) / 1000;
+  await stream.close();
+  await consumer.close(true);
+  await producer.close();
+  await dropTopics(output);
+  return Math.round(copied / seconds);
+}
+
 async function e2e(): Promise<Result> {
   const input = `bench-in-${tag()}`;
   await topics(input);
   const preloadSeconds = await preload(input, E2E_EVENTS);
   const baseline = await passThrough(input);
-  const defaults = await e2eRun(input, {});
-  const tuned = await e2eRun(input, { BATCH_MAX_SIZE: '1024', CONSUMER_CONCURRENCY: '4' });
-  const eos = await e2eRun(input, { DELIVERY: 'exactly-once', BATCH_MAX_SIZE: '1024' });
-  // The cost of committing after every chunk (the default): the same run committing at most once a second.
-  const periodic = await e2eRun(input, { CONSUMER_COMMIT_INTERVAL_MS: '1000' });
+  const runs: Result[] = [];
+  for (const client of ['kafkajs', 'platformatic']) {
+    const c = { KAFKA_CLIENT: client };
+    runs.push(await e2eRun(input, c));
+    runs.push(await e2eRun(input, { ...c, DELIVERY: 'exactly-once' }));
+    runs.push(await e2eRun(input, { ...c, BATCH_MAX_SIZE: '1024', CONSUMER_CONCURRENCY: '4' }));
+    // The cost of committing after every chunk (the default): the same run committing at most once a second.
+    runs.push(await e2eRun(input, { ...c, CONSUMER_COMMIT_INTERVAL_MS: '1000' }));
+  }
   await dropTopics(input);
-  const copy = baseline.kafkajsCopyEventsPerSecond as number;
+  const kafkajsCopy = baseline.kafkajsCopyEventsPerSecond as number;
+  const platformaticCopy = baseline.platformaticCopyEventsPerSecond as number;
   return {
     scenario: 'end-to-end through the real broker (JSON in, JSON out, 4 partitions)',
     events: E2E_EVENTS,
     preloadSeconds: round(preloadSeconds),
     passThrough: baseline,
-    runs: [defaults, tuned, eos, periodic].map((r) => ({ ...r, ofPassThrough: round((r.eventsPerSecond as number) / copy, 2) })),
+    runs: runs.map((r) => ({
+      ...r,
+      ofKafkajsPassThrough: round((r.eventsPerSecond as number) / kafkajsCopy, 2),
+      ofPlatformaticPassThrough: round((r.eventsPerSecond as number) / platformaticCopy, 2),
+    })),
   };
 }
 
 // ---------- 5. latency under fixed load ----------
 async function latency(): Promise<Result> {
-  const worker = await workerOnFreshTopics();
+  const runs: Result[] = [];
+  for (const client of ['kafkajs', 'platformatic']) runs.push({ client, rates: await latencyOf({ KAFKA_CLIENT: client }) });
+  return { scenario: 'latency under fixed load: scored record written − input produced (default config)', runs };
+}
+
+async function latencyOf(env: Record<string, string>): Promise<Result[]> {
+  const worker = await workerOnFreshTopics(env);
   const { input, group } = worker;
   const output = input.replace('bench-in-', 'bench-out-');
   const reader = kafka.consumer({ groupId: `lat-reader-${tag()}`, maxWaitTimeInMs: 10 });
@@ -342,6 +420,7 @@ async function latency(): Promise<Result> {
   let n = 0;
   for (const rate of [1000, 2000, 5000, 10000]) {
     latencies.length = 0;
+    const before = await histograms(worker.service.url);
     const seconds = 15;
     const perTick = rate / 100;
     const start = performance.now();
@@ -367,13 +446,14 @@ async function latency(): Promise<Result> {
     await sleep(3000);
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-    out.push({ offeredPerSecond: rate, measured: sorted.length, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: sorted[sorted.length - 1] ?? Number.NaN, lagPerSecond: lag });
+    const stages = breakdown(before, await histograms(worker.service.url));
+    out.push({ offeredPerSecond: rate, measured: sorted.length, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: sorted[sorted.length - 1] ?? Number.NaN, lagPerSecond: lag, ...stages });
   }
   await producer.disconnect();
   await admin.disconnect();
   await reader.disconnect();
   await worker.stop();
-  return { scenario: 'latency under fixed load: scored record written − input produced (default config)', runs: out };
+  return out;
 }
 
 // ---------- 6. HTTP ----------
@@ -530,7 +610,8 @@ for (const name of names) if (SCENARIOS[name] === undefined) throw new Error(`un
 const report = { date: new Date().toISOString(), machine, results: [] as Result[] };
 const jsonPath = `${ROOT}bench-results/${report.date.replace(/[:.]/g, '-')}.json`;
 mkdirSync(`${ROOT}bench-results`, { recursive: true });
-appendFileSync(`${ROOT}BENCHMARKS.md`, header(report));
+const record = process.argv.includes('--record');
+if (record) appendFileSync(`${ROOT}BENCHMARKS.md`, header(report));
 let failed = false;
 for (const name of names) {
   process.stderr.write(`\n== ${name}\n`);
@@ -545,13 +626,13 @@ for (const name of names) {
   process.stderr.write(`${JSON.stringify(r, null, 1)}\n`);
   report.results.push(r);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-  appendFileSync(`${ROOT}BENCHMARKS.md`, section(r));
+  if (record) appendFileSync(`${ROOT}BENCHMARKS.md`, section(r));
 }
-process.stderr.write(`\nappended to BENCHMARKS.md; JSON in ${jsonPath}\n`);
+process.stderr.write(`\n${record ? 'appended to BENCHMARKS.md; ' : ''}JSON in ${jsonPath}\n`);
 process.exit(failed ? 1 : 0);
 
 function header(r: typeof report): string {
-  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; default configuration unless a run names its settings.\n`].join('\n');
+  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; default configuration unless a run names its settings.\n`].join('\n');
 }
 
 function section(res: Result): string {

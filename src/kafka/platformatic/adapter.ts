@@ -303,6 +303,8 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #resolved = new Map<string, Resolved>();
   #lastCommitAt = 0;
+  #committing: Promise<void> | undefined;
+  #commitAgain = false;
   #swapping: Promise<void> | undefined;
   #rotate = 0;
 
@@ -387,8 +389,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     old.pause();
     this.#dropQueues();
     await Promise.allSettled([...this.#inFlight]);
-    const assignment = this.#assignment();
-    await this.#commitResolved(assignment);
+    await this.#commitAll(this.#assignment());
     if (this.#consumer !== consumer || !this.#running) return;
     try {
       this.#attach(await this.#open(consumer));
@@ -454,13 +455,38 @@ class PlatformaticGroupConsumer implements GroupConsumer {
         const m = byOffset(offset);
         this.#resolved.set(`${topic}:${partition}`, { topic, partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
       },
-      commitIfNecessary: async () => {
+      commitIfNecessary: () => {
         const commits = this.#options.commits;
-        if (commits === false || Date.now() - this.#lastCommitAt < commits.intervalMs) return;
-        await this.#commitResolved(this.#assignment());
+        if (commits !== false && Date.now() - this.#lastCommitAt >= commits.intervalMs) this.#commitSoon();
+        return Promise.resolve();
       },
       transactionOffsets: (offset) => ({ groupId: this.#options.groupId, topic, partition, next: BigInt(offset) + 1n, native: { consumer, message: byOffset(offset) } }),
     };
+  }
+
+  /**
+   * Commits in the background, one request at a time: the next batch need not wait a commit round trip, and what
+   * is resolved meanwhile goes with the following commit. Only published records are ever resolved, so a crash
+   * before a commit lands repeats them (at-least-once), never skips them.
+   */
+  #commitSoon(): void {
+    if (this.#committing !== undefined) {
+      this.#commitAgain = true;
+      return;
+    }
+    this.#committing = this.#commitResolved(this.#assignment()).finally(() => {
+      this.#committing = undefined;
+      if (this.#commitAgain) {
+        this.#commitAgain = false;
+        this.#commitSoon();
+      }
+    });
+  }
+
+  /** Waits for background commits, then commits what is still resolved. */
+  async #commitAll(assignment: Assignment): Promise<void> {
+    while (this.#committing !== undefined) await this.#committing;
+    await this.#commitResolved(assignment);
   }
 
   /**
@@ -508,7 +534,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     this.#stream?.pause();
     await this.#swapping;
     await Promise.allSettled([...this.#inFlight]);
-    await this.#commitResolved(this.#assignment());
+    await this.#commitAll(this.#assignment());
     this.#dropQueues();
     if (wasRunning) this.#events.stopped();
   }
