@@ -1,26 +1,11 @@
 import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
 import { ScorerError } from '../../errors.js';
 import type { SourceRecord } from '../../pipeline/index.js';
-import type {
-  FetchedBatch,
-  GroupConsumer,
-  GroupConsumerOptions,
-  GroupEvents,
-  KafkaAdmin,
-  KafkaPort,
-  KafkaProducer,
-  OutMessage,
-  PartitionOffsets,
-  ProducerOptions,
-  TailReader,
-  TopicSpec,
-  TransactionalProducer,
-  TransactionOffsets,
-} from '../port.js';
+import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
 
 /** The Kafka port over kafkajs. */
-export class KafkaJsPort implements KafkaPort {
+export class KafkaJsPort implements port.KafkaPort {
   readonly client = 'kafkajs' as const;
   readonly #kafka: Kafka;
 
@@ -28,17 +13,17 @@ export class KafkaJsPort implements KafkaPort {
     this.#kafka = kafka;
   }
 
-  async admin(): Promise<KafkaAdmin> {
+  async admin(): Promise<port.KafkaAdmin> {
     const admin = this.#kafka.admin();
     try {
       await admin.connect();
     } catch (cause) {
       throw new ScorerError('KAFKA_UNAVAILABLE', 'could not connect to the brokers', { cause });
     }
-    return new KafkaJsAdmin(admin);
+    return kafkaJsAdmin(admin);
   }
 
-  async producer(options: ProducerOptions = {}): Promise<KafkaProducer> {
+  async producer(options: port.ProducerOptions = {}): Promise<port.KafkaProducer> {
     const producer = this.#kafka.producer({
       idempotent: true,
       // kafkajs must not have two requests of an idempotent producer in flight (sequence numbers go out of
@@ -61,13 +46,13 @@ export class KafkaJsPort implements KafkaPort {
     };
   }
 
-  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+  async transactionalProducer(transactionalId: string): Promise<port.TransactionalProducer> {
     const producer = this.#kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     return new KafkaJsTransactions(producer);
   }
 
-  groupConsumer(options: GroupConsumerOptions, events: GroupEvents): GroupConsumer {
+  groupConsumer(options: port.GroupConsumerOptions, events: port.GroupEvents): port.GroupConsumer {
     return new KafkaJsGroupConsumer(this.#kafka, options, events);
   }
 
@@ -109,7 +94,7 @@ export class KafkaJsPort implements KafkaPort {
     return () => consumer.disconnect();
   }
 
-  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<TailReader> {
+  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<port.TailReader> {
     const consumer = this.#kafka.consumer({ groupId: `opportunity-scorer-tail-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, readUncommitted: false, maxWaitTimeInMs: 100 });
     const reader = { joined: false, close: () => consumer.disconnect() };
     consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -133,63 +118,49 @@ export class KafkaJsPort implements KafkaPort {
   }
 }
 
-class KafkaJsAdmin implements KafkaAdmin {
-  readonly #admin: Admin;
-
-  constructor(admin: Admin) {
-    this.#admin = admin;
-  }
-
-  listTopics(): Promise<string[]> {
-    return this.#admin.listTopics();
-  }
-
-  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
-    await this.#admin.createTopics({
-      waitForLeaders: true,
-      topics: specs.map((s) => ({
-        topic: s.topic,
-        numPartitions: s.partitions,
-        replicationFactor: -1, // broker default: works on one node and on a cluster
-        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
-  }
-
-  async partitions(topic: string): Promise<number[]> {
-    const md = await this.#admin.fetchTopicMetadata({ topics: [topic] });
-    return (md.topics[0]?.partitions.map((p) => p.partitionId) ?? []).sort((a, b) => a - b);
-  }
-
-  async offsets(topic: string): Promise<PartitionOffsets[]> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
-    return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
-  }
-
-  async offsetsAt(topic: string, timestampMs: number): Promise<Array<{ partition: number; offset: bigint }>> {
-    const [at, ends] = await Promise.all([this.#admin.fetchTopicOffsetsByTimestamp(topic, timestampMs), this.offsets(topic)]);
-    const high = new Map(ends.map((e) => [e.partition, e.high]));
-    return at.map((o) => ({ partition: o.partition, offset: BigInt(o.offset) < 0n ? (high.get(o.partition) ?? 0n) : BigInt(o.offset) })).sort((a, b) => a.partition - b.partition);
-  }
-
-  async committed(groupId: string, topics: readonly string[]): Promise<Map<string, Map<number, bigint>>> {
-    const offsets = await this.#admin.fetchOffsets({ groupId, topics: [...topics] });
-    return new Map(offsets.map((t) => [t.topic, new Map(t.partitions.filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]))]));
-  }
-
-  close(): Promise<void> {
-    return this.#admin.disconnect();
-  }
+/** The port's admin over a connected kafkajs admin client. */
+function kafkaJsAdmin(admin: Admin): port.KafkaAdmin {
+  const offsets = async (topic: string): Promise<port.PartitionOffsets[]> =>
+    (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+  return {
+    listTopics: () => admin.listTopics(),
+    createTopics: async (specs) => {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: specs.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: -1, // broker default: works on one node and on a cluster
+          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    },
+    partitions: async (topic) => {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      return (md.topics[0]?.partitions.map((p) => p.partitionId) ?? []).sort((a, b) => a - b);
+    },
+    offsets,
+    offsetsAt: async (topic, timestampMs) => {
+      const [at, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, timestampMs), offsets(topic)]);
+      const high = new Map(ends.map((e) => [e.partition, e.high]));
+      return at.map((o) => ({ partition: o.partition, offset: BigInt(o.offset) < 0n ? (high.get(o.partition) ?? 0n) : BigInt(o.offset) })).sort((a, b) => a.partition - b.partition);
+    },
+    committed: async (groupId, topics) => {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      return new Map(committed.map((t) => [t.topic, new Map(t.partitions.filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]))]));
+    },
+    close: () => admin.disconnect(),
+  };
 }
 
-class KafkaJsTransactions implements TransactionalProducer {
+class KafkaJsTransactions implements port.TransactionalProducer {
   readonly #producer: Producer;
 
   constructor(producer: Producer) {
     this.#producer = producer;
   }
 
-  async commit(messages: readonly OutMessage[], offsets: TransactionOffsets): Promise<void> {
+  async commit(messages: readonly port.OutMessage[], offsets: port.TransactionOffsets): Promise<void> {
     const tx = await this.#producer.transaction();
     try {
       if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
@@ -209,11 +180,11 @@ class KafkaJsTransactions implements TransactionalProducer {
   }
 }
 
-class KafkaJsGroupConsumer implements GroupConsumer {
-  readonly #options: GroupConsumerOptions;
+class KafkaJsGroupConsumer implements port.GroupConsumer {
+  readonly #options: port.GroupConsumerOptions;
   readonly #consumer: Consumer;
 
-  constructor(kafka: Kafka, options: GroupConsumerOptions, events: GroupEvents) {
+  constructor(kafka: Kafka, options: port.GroupConsumerOptions, events: port.GroupEvents) {
     this.#options = options;
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
@@ -233,7 +204,7 @@ class KafkaJsGroupConsumer implements GroupConsumer {
     this.#consumer.on(CRASH, (e) => events.crashed(e.payload.error, e.payload.restart));
   }
 
-  async run(eachBatch: (batch: FetchedBatch) => Promise<void>): Promise<void> {
+  async run(eachBatch: (batch: port.FetchedBatch) => Promise<void>): Promise<void> {
     const { commits, groupId } = this.#options;
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning });
@@ -257,7 +228,7 @@ class KafkaJsGroupConsumer implements GroupConsumer {
   }
 }
 
-function toFetchedBatch(payload: EachBatchPayload, groupId: string): FetchedBatch {
+function toFetchedBatch(payload: EachBatchPayload, groupId: string): port.FetchedBatch {
   const { topic, partition } = payload.batch;
   return {
     topic,
@@ -276,7 +247,7 @@ function toSourceRecord(topic: string, partition: number, m: KafkaMessage): Sour
   return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers ?? {} };
 }
 
-function byTopic(messages: readonly OutMessage[]): TopicMessages[] {
+function byTopic(messages: readonly port.OutMessage[]): TopicMessages[] {
   const topics = new Map<string, TopicMessages['messages']>();
   for (const m of messages) {
     let list = topics.get(m.topic);

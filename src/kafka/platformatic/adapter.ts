@@ -20,34 +20,18 @@ import type { KafkaConfig } from '../../config/index.js';
 import { ScorerError } from '../../errors.js';
 import type { Logger } from '../../logging/index.js';
 import type { SourceRecord } from '../../pipeline/index.js';
-import type {
-  Assignment,
-  FetchedBatch,
-  GroupConsumer,
-  GroupConsumerOptions,
-  GroupEvents,
-  KafkaAdmin,
-  KafkaPort,
-  KafkaProducer,
-  OutMessage,
-  PartitionOffsets,
-  ProducerOptions,
-  TailReader,
-  TopicSpec,
-  TransactionalProducer,
-  TransactionOffsets,
-} from '../port.js';
+import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
 
-/** Records fetched but not yet handed to the worker before the stream is paused. */
-const MAX_QUEUED = 20_000;
+/** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
+const MAX_QUEUED = 4_096;
 /** Records of one partition handed over at a time (the worker cuts them into chunks). */
-const MAX_BATCH = 5_000;
+const MAX_BATCH = 1_024;
 
 type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /** The Kafka port over @platformatic/kafka. */
-export class PlatformaticPort implements KafkaPort {
+export class PlatformaticPort implements port.KafkaPort {
   readonly client = 'platformatic' as const;
   readonly #base: BaseOptions;
   readonly #log: Logger;
@@ -57,11 +41,11 @@ export class PlatformaticPort implements KafkaPort {
     this.#log = logger.child({ component: 'platformatic-kafka' });
   }
 
-  async admin(): Promise<KafkaAdmin> {
+  async admin(): Promise<port.KafkaAdmin> {
     return Promise.resolve(new PlatformaticAdmin(new Admin({ ...this.#base, clientId: `${this.#base.clientId}-admin` })));
   }
 
-  async producer(options: ProducerOptions = {}): Promise<KafkaProducer> {
+  async producer(options: port.ProducerOptions = {}): Promise<port.KafkaProducer> {
     const producer = new Producer({
       ...this.#base,
       idempotent: true,
@@ -84,7 +68,7 @@ export class PlatformaticPort implements KafkaPort {
     };
   }
 
-  async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+  async transactionalProducer(transactionalId: string): Promise<port.TransactionalProducer> {
     const producer = new Producer({
       ...this.#base,
       idempotent: true,
@@ -99,7 +83,7 @@ export class PlatformaticPort implements KafkaPort {
       producerEpoch: -1,
     });
     return Promise.resolve({
-      commit: async (messages: readonly OutMessage[], offsets: TransactionOffsets): Promise<void> => {
+      commit: async (messages: readonly port.OutMessage[], offsets: port.TransactionOffsets): Promise<void> => {
         const { consumer, message } = offsets.native as { consumer: Consumer; message: Msg };
         const tx = await producer.beginTransaction();
         try {
@@ -118,7 +102,7 @@ export class PlatformaticPort implements KafkaPort {
     });
   }
 
-  groupConsumer(options: GroupConsumerOptions, events: GroupEvents): GroupConsumer {
+  groupConsumer(options: port.GroupConsumerOptions, events: port.GroupEvents): port.GroupConsumer {
     return new PlatformaticGroupConsumer(this.#base, options, events, this.#log);
   }
 
@@ -162,7 +146,7 @@ export class PlatformaticPort implements KafkaPort {
     };
   }
 
-  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<TailReader> {
+  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<port.TailReader> {
     const consumer = this.#throwAwayConsumer('tail');
     try {
       const stream = await consumer.consume({ topics: [...topics], mode: MessagesStreamModes.EARLIEST, autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
@@ -192,7 +176,7 @@ export class PlatformaticPort implements KafkaPort {
   }
 }
 
-class PlatformaticAdmin implements KafkaAdmin {
+class PlatformaticAdmin implements port.KafkaAdmin {
   readonly #admin: Admin;
 
   constructor(admin: Admin) {
@@ -203,7 +187,7 @@ class PlatformaticAdmin implements KafkaAdmin {
     return this.#admin.listTopics();
   }
 
-  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+  async createTopics(specs: readonly port.TopicSpec[]): Promise<void> {
     // One request per distinct configuration: configs apply to every topic of a request.
     for (const spec of specs) {
       await this.#admin.createTopics({
@@ -230,7 +214,7 @@ class PlatformaticAdmin implements KafkaAdmin {
     return Array.from({ length: md.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i);
   }
 
-  async offsets(topic: string): Promise<PartitionOffsets[]> {
+  async offsets(topic: string): Promise<port.PartitionOffsets[]> {
     const [low, high] = await Promise.all([this.#listed(topic, ListOffsetTimestamps.EARLIEST), this.#listed(topic, ListOffsetTimestamps.LATEST)]);
     return [...high].map(([partition, h]) => ({ partition, low: low.get(partition) ?? 0n, high: h })).sort((a, b) => a.partition - b.partition);
   }
@@ -287,14 +271,14 @@ interface Resolved {
  * full. On every group join the stream is replaced once the batches in flight have settled: the new one starts
  * from the committed offsets, and whatever the old one had fetched is dropped, as kafkajs drops a rebalanced fetch.
  */
-class PlatformaticGroupConsumer implements GroupConsumer {
+class PlatformaticGroupConsumer implements port.GroupConsumer {
   readonly #base: BaseOptions;
-  readonly #options: GroupConsumerOptions;
-  readonly #events: GroupEvents;
+  readonly #options: port.GroupConsumerOptions;
+  readonly #events: port.GroupEvents;
   readonly #log: Logger;
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
-  #eachBatch: ((batch: FetchedBatch) => Promise<void>) | undefined;
+  #eachBatch: ((batch: port.FetchedBatch) => Promise<void>) | undefined;
   /** Bumped on every rebalance and join: batches of an older epoch are stale. */
   #epoch = 0;
   #running = false;
@@ -308,14 +292,14 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   #swapping: Promise<void> | undefined;
   #rotate = 0;
 
-  constructor(base: BaseOptions, options: GroupConsumerOptions, events: GroupEvents, log: Logger) {
+  constructor(base: BaseOptions, options: port.GroupConsumerOptions, events: port.GroupEvents, log: Logger) {
     this.#base = base;
     this.#options = options;
     this.#events = events;
     this.#log = log;
   }
 
-  async run(eachBatch: (batch: FetchedBatch) => Promise<void>): Promise<void> {
+  async run(eachBatch: (batch: port.FetchedBatch) => Promise<void>): Promise<void> {
     this.#eachBatch = eachBatch;
     const o = this.#options;
     const consumer = new Consumer({
@@ -333,13 +317,26 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     });
     this.#consumer = consumer;
     consumer.on('consumer:group:rebalance', () => {
-      this.#epoch++;
+      // No commit here: the client commits with the generation current when the request leaves, which after the
+      // rejoin would be accepted for partitions that moved and overwrite their new owner's progress.
+      this.#nextEpoch();
       this.#events.rebalancing();
+    });
+    // A heartbeat the broker refuses for good (the group's ACL removed) stops this consumer even when no commit is
+    // due, as kafkajs's crash does; the worker then runs it again with backoff.
+    consumer.on('consumer:heartbeat:error', ({ error }: { error: Error }) => {
+      if (refusedForGood(error)) this.#fail(withReasons(error));
     });
     consumer.on('consumer:group:join', () => {
       // The first join happens inside consume(), before there is a stream to replace.
-      if (this.#stream !== undefined && this.#consumer === consumer) this.#swapping = this.#swap(consumer);
+      if (this.#stream === undefined || this.#consumer !== consumer) return;
+      const swap: Promise<void> = this.#swap(consumer).finally(() => {
+        if (this.#swapping === swap) this.#swapping = undefined;
+      });
+      this.#swapping = swap;
     });
+    // The client gave up (a rejoin that kept failing): the worker runs the consumer again with backoff.
+    consumer.on('error', (error: Error) => this.#fail(withReasons(error)));
     this.#running = true;
     try {
       this.#attach(await this.#open(consumer));
@@ -385,9 +382,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     await this.#swapping;
     const old = this.#stream;
     if (old === undefined || this.#consumer !== consumer || !this.#running) return;
-    this.#epoch++;
-    old.pause();
-    this.#dropQueues();
+    this.#nextEpoch();
     await Promise.allSettled([...this.#inFlight]);
     await this.#commitAll(this.#assignment());
     if (this.#consumer !== consumer || !this.#running) return;
@@ -407,7 +402,18 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     this.#queued = 0;
   }
 
-  #assignment(): Assignment {
+  /**
+   * Everything fetched so far belongs to the past: batches in flight turn stale, and the records still queued are
+   * dropped with the stream's fetch position. A later batch of a partition must never run after an earlier one was
+   * abandoned, or committing it would skip the abandoned records; they are read again from the committed offset.
+   */
+  #nextEpoch(): void {
+    this.#epoch++;
+    this.#stream?.pause();
+    this.#dropQueues();
+  }
+
+  #assignment(): port.Assignment {
     return new Map((this.#consumer?.assignments ?? []).map((a) => [a.topic, [...a.partitions]]));
   }
 
@@ -435,7 +441,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     this.#rotate++;
   }
 
-  #batch(q: PartitionQueue, messages: Msg[], epoch: number): FetchedBatch {
+  #batch(q: PartitionQueue, messages: Msg[], epoch: number): port.FetchedBatch {
     const { topic, partition } = q;
     const consumer = this.#consumer;
     const byOffset = (offset: string): Msg => {
@@ -484,7 +490,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   /** Waits for background commits, then commits what is still resolved. */
-  async #commitAll(assignment: Assignment): Promise<void> {
+  async #commitAll(assignment: port.Assignment): Promise<void> {
     while (this.#committing !== undefined) await this.#committing;
     await this.#commitResolved(assignment);
   }
@@ -493,7 +499,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
    * Commits the resolved offsets of partitions still assigned (a revoked partition's offset would overwrite its new
    * owner's progress). A failed commit keeps them for the next attempt: records are repeated, never skipped.
    */
-  async #commitResolved(assignment: Assignment): Promise<void> {
+  async #commitResolved(assignment: port.Assignment): Promise<void> {
     const consumer = this.#consumer;
     if (consumer === undefined || this.#options.commits === false || this.#resolved.size === 0) return;
     const offsets = [...this.#resolved.values()].filter((r) => assignment.get(r.topic)?.includes(r.partition) === true);
@@ -511,7 +517,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       // A rebalance (a rejoin follows) or a passing outage: the offsets go with a later commit. A refusal the
       // broker will repeat (the group's ACL taken away, say) stops this consumer, as kafkajs's crash does, and the
       // worker runs it again with backoff.
-      if (findErrorBy(error, 'needsRejoin', true) === null && findErrorBy(error, 'canRetry', false) !== null) {
+      if (refusedForGood(error)) {
         this.#fail(withReasons(error));
         return;
       }
@@ -522,9 +528,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   #fail(error: Error): void {
     if (!this.#running) return;
     this.#running = false;
-    this.#epoch++;
-    this.#stream?.pause();
-    this.#dropQueues();
+    this.#nextEpoch();
     this.#events.crashed(error, false);
   }
 
@@ -551,6 +555,11 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     // close() leaves the group, so the partitions move on without waiting for the session timeout.
     await consumer?.close(true);
   }
+}
+
+/** A broker answer that will not change on retry and is not a rebalance (an authorization failure, say). */
+function refusedForGood(error: Error): boolean {
+  return findErrorBy(error, 'needsRejoin', true) === null && findErrorBy(error, 'canRetry', false) !== null;
 }
 
 /**
@@ -606,7 +615,7 @@ function toSourceRecord(m: Msg): SourceRecord {
   };
 }
 
-function toProduce(m: OutMessage): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
+function toProduce(m: port.OutMessage): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
   const headers = new Map<Buffer, Buffer>();
   for (const [k, v] of Object.entries(m.headers)) {
     // Repeated headers stay repeated on the wire only through kafkajs; here the last value of a list is kept.
