@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: process.env.VITEST_JSON_OUTPUT ? ['default', 'json'] : ['default'],
-    outputFile: process.env.VITEST_JSON_OUTPUT ? { json: process.env.VITEST_JSON_OUTPUT } : {},
+    // npm test runs vitest twice (the second time with KAFKA_CLIENT=kafkajs): one report per run.
+    outputFile: process.env.VITEST_JSON_OUTPUT ? { json: `${process.env.VITEST_JSON_OUTPUT}${process.env.KAFKA_CLIENT ? `.${process.env.KAFKA_CLIENT}` : ''}` } : {},
     projects: [
       {
         test: {

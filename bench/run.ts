@@ -24,6 +24,10 @@ const PREVIOUS_BUNDLE = `${ROOT}models/opportunity-scorer/1.0.0`;
 const SAMPLE = readFileSync(`${ROOT}samples/opportunities.jsonl`, 'utf8').trim().split('\n');
 const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 1_000_000);
 const PARTITIONS = 4;
+// The Kafka clients the e2e and latency scenarios measure (BENCH_CLIENTS=platformatic for one).
+const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',');
+// BENCH_E2E_RUNS=defaults: only the default configuration per client (a quick check).
+const E2E_ALL_RUNS = process.env.BENCH_E2E_RUNS !== 'defaults';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const round = (v: number, d = 1): number => Number(v.toFixed(d));
 type Result = Record<string, unknown>;
@@ -361,9 +365,10 @@ async function e2e(): Promise<Result> {
   const preloadSeconds = await preload(input, E2E_EVENTS);
   const baseline = await passThrough(input);
   const runs: Result[] = [];
-  for (const client of ['kafkajs', 'platformatic']) {
+  for (const client of CLIENTS) {
     const c = { KAFKA_CLIENT: client };
     runs.push(await e2eRun(input, c));
+    if (!E2E_ALL_RUNS) continue;
     runs.push(await e2eRun(input, { ...c, DELIVERY: 'exactly-once' }));
     runs.push(await e2eRun(input, { ...c, BATCH_MAX_SIZE: '1024', CONSUMER_CONCURRENCY: '4' }));
     // The cost of committing after every chunk (the default): the same run committing at most once a second.
@@ -388,7 +393,7 @@ async function e2e(): Promise<Result> {
 // ---------- 5. latency under fixed load ----------
 async function latency(): Promise<Result> {
   const runs: Result[] = [];
-  for (const client of ['kafkajs', 'platformatic']) runs.push({ client, rates: await latencyOf({ KAFKA_CLIENT: client }) });
+  for (const client of CLIENTS) runs.push({ client, rates: await latencyOf({ KAFKA_CLIENT: client }) });
   return { scenario: 'latency under fixed load: scored record written − input produced (default config)', runs };
 }
 
