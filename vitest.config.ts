@@ -10,6 +10,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // A few unit tests start the CLI from source (tsx) while the integration project shares the two cores.
+          testTimeout: 30_000,
         },
       },
       {
