@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { importX } from 'eslint-plugin-import-x';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'training/**', '.kafka-local/**'] },
@@ -11,7 +11,9 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    // Sources import './x.js' for the './x.ts' beside them (NodeNext): the resolver must map the one to the other,
+    // or import rules (no-cycle, no-restricted-paths) see nothing to check.
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } })] },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -39,6 +41,35 @@ export default tseslint.config(
           paths: [
             { name: 'kafkajs', message: 'Use the Kafka port (src/kafka/port.ts); only src/kafka/kafkajs/ imports kafkajs.' },
             { name: '@platformatic/kafka', message: 'Use the Kafka port (src/kafka/port.ts); only src/kafka/platformatic/ imports @platformatic/kafka.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Dependencies point inward: the scoring parts know nothing of transports, the loop or the composition root;
+    // the pipeline core and backfill know no transport either. (test/unit/lint/layering.test.ts shows a violation fails.)
+    files: ['src/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: ['./src/features', './src/codec', './src/batching', './src/inference', './src/contract'],
+              from: ['./src/kafka', './src/http', './src/ingest', './src/publish', './src/cli', './src/service', './src/backfill', './src/pipeline'],
+              message: 'features, codecs, the batcher, inference and the contract stay free of transports and callers: pass what they need in.',
+            },
+            {
+              target: ['./src/pipeline', './src/backfill'],
+              from: ['./src/http', './src/ingest', './src/publish', './src/cli', './src/service'],
+              message: 'the scoring core and backfill are called by the transports, never the other way round.',
+            },
+            {
+              target: ['./src/ingest', './src/http', './src/publish', './src/kafka', './src/registry', './src/metrics'],
+              from: ['./src/cli', './src/service'],
+              message: 'only the composition root (src/cli) and the service wire the parts together.',
+            },
           ],
         },
       ],

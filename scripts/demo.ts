@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { startService } from '../src/cli/service.js';
+import { ScorerService } from '../src/service/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createKafkaPort, ensureTopics } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging/index.js';
@@ -41,7 +41,7 @@ const created = await ensureTopics(admin, [...config.topics.input, config.topics
 await admin.close();
 if (created.length > 0) console.log(`created topics: ${created.join(', ')}`);
 
-const service = await startService({ config, logger, version: 'demo', worker: true });
+const service = await ScorerService.start({ config, logger, version: 'demo', mode: 'run' });
 console.log(`scorer running: delivery=${config.delivery}, model=${config.model.ref}, HTTP ${service.url} (/health /ready /metrics)`);
 
 // Latency: time from producing an event to the scored record's broker timestamp.

@@ -21,6 +21,7 @@ export const errorCodes = {
   STALE_EVENT: { retriable: false },
   VALIDATION_FAILED: { retriable: false },
   PUBLISH_FAILED: { retriable: true },
+  CHECKPOINT_INVALID: { retriable: false },
   INTERNAL: { retriable: false },
 } as const satisfies Record<string, { readonly retriable: boolean }>;
 

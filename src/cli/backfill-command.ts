@@ -8,6 +8,7 @@ import { ScoringEngine } from '../inference/index.js';
 import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 import { loadReadyBundle, resolveModelRef } from '../registry/index.js';
+import { INTERRUPTED_EXIT_CODE } from '../service/index.js';
 
 export interface BackfillCommandOptions {
   readonly input?: string;
@@ -32,8 +33,11 @@ export interface BackfillCommandOptions {
   readonly progress: 'auto' | 'bar' | 'json' | 'none';
 }
 
-/** Exit codes: 0 done, 1 operational failure (thrown), 3 too many rejects, 130 interrupted (resumable). */
-export async function backfillCommand(opts: BackfillCommandOptions, config: AppConfig, logger: Logger, isTty: boolean): Promise<number> {
+/**
+ * Exit codes: 0 done, 1 operational failure (thrown), 2 bad options, 3 too many rejects, 130 interrupted (`signal`
+ * aborted: stopped after the current chunk, resumable).
+ */
+export async function backfillCommand(opts: BackfillCommandOptions, config: AppConfig, logger: Logger, isTty: boolean, signal: AbortSignal): Promise<number> {
   const time = (v: string | undefined, name: string): number => {
     const ms = v === undefined ? Number.NaN : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
     if (!Number.isFinite(ms)) throw new ScorerError('CONFIG_INVALID', `--${name} must be an ISO-8601 time or epoch milliseconds, got ${String(v)}`);
@@ -42,6 +46,7 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
   if ((opts.input === undefined) === (opts.topic === undefined)) throw new ScorerError('CONFIG_INVALID', 'give exactly one of --input <file> or --topic <name>');
   if ((opts.output === undefined) === (opts.outputTopic === undefined)) throw new ScorerError('CONFIG_INVALID', 'give exactly one of --output <file> or --output-topic <name>');
   if (opts.compare !== undefined && opts.compare.length !== 2) throw new ScorerError('CONFIG_INVALID', '--compare takes two model refs');
+  const numbers = parseNumbers(opts, config.model.shadowDecisionThreshold);
   const needsKafka = opts.topic !== undefined || opts.outputTopic !== undefined;
   const kafka = needsKafka ? createKafkaPort(config.kafka, logger) : undefined;
   const source: SourceSpec =
@@ -62,17 +67,12 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
   const [refA, refB] = opts.compare ?? [opts.model ?? config.model.ref, undefined];
   const primary = await loadReadyBundle((await resolveModelRef(config.model.dir, refA as string)).dir);
   const shadow = refB === undefined ? undefined : await loadReadyBundle((await resolveModelRef(config.model.dir, refB)).dir);
-  const chunkSize = Number.parseInt(opts.chunkSize, 10);
+  const { chunkSize, topK, threshold, maxRejectRatio } = numbers;
   const engine = new ScoringEngine({ primary, shadow }, { maxSize: chunkSize, maxDelayMs: 0, queueMax: chunkSize * 4 });
   const registry = config.codec.schemaRegistryUrl === undefined ? undefined : confluentSchemaRegistry({ url: config.codec.schemaRegistryUrl });
 
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the current chunk (Ctrl-C again to quit at once)\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const onAbort = (): void => void process.stderr.write('\nstopping after the current chunk (a second signal quits at once)\n');
+  signal.addEventListener('abort', onAbort, { once: true });
   const mode = opts.progress === 'auto' ? (isTty ? 'bar' : 'json') : opts.progress;
   const bar = mode === 'bar' ? new SingleBar({ format: 'backfill {bar} {value} rows | {rate} rows/s | rejects {rejected} | elapsed {duration}s', hideCursor: true }) : undefined;
   bar?.start(0, 0, { rate: 0, rejected: 0 });
@@ -100,14 +100,14 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
       decoder: createDecoder(config.codec.input, registry),
       chunkSize,
       scoredAt: opts.scoredAt === 'now' ? Date.now() : 'event',
-      signal: abort.signal,
+      signal,
       onProgress,
-      compare: refB === undefined ? undefined : { threshold: Number(opts.threshold ?? config.model.shadowDecisionThreshold), topK: Number.parseInt(opts.topK ?? '100', 10) },
-      backtestTopK: Number.parseInt(opts.topK ?? '100', 10),
+      compare: refB === undefined ? undefined : { threshold, topK },
+      backtestTopK: topK,
     });
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
+    signal.removeEventListener('abort', onAbort);
     await engine.close();
     await primary.close();
     await shadow?.close();
@@ -117,12 +117,35 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
   process.stdout.write(text);
   if (!summary.completed) {
     process.stderr.write(`stopped after input row ${summary.rowsDone}; the output holds every result up to it. Run again with --resume to continue.\n`);
-    return 130;
+    return INTERRUPTED_EXIT_CODE;
   }
-  const limit = Number(opts.maxRejectRatio);
+  const limit = maxRejectRatio;
   if (summary.rejectRatio > limit) {
     process.stderr.write(`rejects ${summary.rejected}/${summary.rowsDone} (${(summary.rejectRatio * 100).toFixed(2)} %) exceed --max-reject-ratio ${limit}; see ${rejectsPath}\n`);
     return 3;
   }
   return 0;
+}
+
+/** The numeric options, checked together: every bad one is named (NaN never reaches the batcher). */
+function parseNumbers(opts: BackfillCommandOptions, defaultThreshold: number): { chunkSize: number; topK: number; threshold: number; maxRejectRatio: number } {
+  const problems: string[] = [];
+  const integer = (name: string, text: string, min: number, max: number): number => {
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const real = (name: string, text: string, min: number, max: number): number => {
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!Number.isFinite(n) || n < min || n > max) problems.push(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const parsed = {
+    chunkSize: integer('chunk-size', opts.chunkSize, 1, 65_536),
+    topK: integer('top-k', opts.topK ?? '100', 1, 10_000_000),
+    threshold: opts.threshold === undefined ? defaultThreshold : real('threshold', opts.threshold, -1e9, 1e9),
+    maxRejectRatio: real('max-reject-ratio', opts.maxRejectRatio, 0, 1),
+  };
+  if (problems.length > 0) throw new ScorerError('CONFIG_INVALID', `invalid backfill options:\n  - ${problems.join('\n  - ')}`);
+  return parsed;
 }

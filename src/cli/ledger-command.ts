@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/index.js';
 import { createKafkaPort } from '../kafka/index.js';
 import { ledgerReport, readTopics } from '../ledger/index.js';
 import type { Logger } from '../logging/index.js';
+import { INTERRUPTED_EXIT_CODE } from '../service/index.js';
 
 export interface LedgerCommandOptions {
   readonly ids?: string;
@@ -16,9 +17,10 @@ export interface LedgerCommandOptions {
 
 /**
  * Audits delivery: every expected id must be in the output or the dead-letter topic, not both; with
- * --exactly-once, none twice. Exit 0 when it holds, 1 when it does not, 2 on bad arguments.
+ * --exactly-once, none twice. Exit 0 when it holds, 1 when it does not, 2 on bad arguments, 130 when `signal`
+ * aborted the audit (no verdict).
  */
-export async function ledgerCommand(opts: LedgerCommandOptions, config: AppConfig, logger: Logger): Promise<number> {
+export async function ledgerCommand(opts: LedgerCommandOptions, config: AppConfig, logger: Logger, signal: AbortSignal): Promise<number> {
   if ((opts.ids === undefined) === (opts.inputTopic === undefined)) {
     logger.error('ledger needs exactly one of --ids <file> and --input-topic <name>');
     return 2;
@@ -33,6 +35,10 @@ export async function ledgerCommand(opts: LedgerCommandOptions, config: AppConfi
       : readTopics(kafka, [opts.inputTopic as string]).then((es) => es.flatMap((e) => (e.id === undefined ? [] : [e.id]))),
     readTopics(kafka, [outputTopic, dlqTopic]),
   ]);
+  if (signal.aborted) {
+    logger.warn('ledger interrupted: no verdict');
+    return INTERRUPTED_EXIT_CODE;
+  }
   const report = ledgerReport(entries, outputTopic, [...new Set(expected)]);
   const sample = Number(opts.sample);
   const summary = {

@@ -3,15 +3,13 @@ import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
 import { findScorerError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafkaPort, ensureTopics } from '../kafka/index.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { BundleManifest } from '../inference/index.js';
+import { readBundleInfo } from '../inference/index.js';
+import { ScorerService, type ServiceMode, ShutdownSignals } from '../service/index.js';
 import { listBundles, promote, resolveModelRef } from '../registry/index.js';
 import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
 import { type LedgerCommandOptions, ledgerCommand } from './ledger-command.js';
 import { type ReplayCommandOptions, replayCommand } from './replay-command.js';
-import { startService } from './service.js';
 import { readPackageVersion } from './version.js';
 
 /**
@@ -69,18 +67,39 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     });
 
-  const serveCommand = (name: string, description: string, worker: boolean): void => {
+  // The one signal handler of every long-running command: see ShutdownSignals.
+  const shutdownSignals = (logger: Logger, graceMs: number | undefined, onHangup?: () => void): ShutdownSignals =>
+    new ShutdownSignals(process, { logger, graceMs, exit: (code) => process.exit(code), onHangup });
+
+  const serveCommand = (mode: ServiceMode, description: string): void => {
     program
-      .command(name)
+      .command(mode)
       .description(description)
       .action(async () => {
         const { config, logger } = context();
-        const service = await startService({ config, logger, version: readPackageVersion(), worker });
-        exitCode = await untilShutdown(service, config.shutdownGraceMs, logger);
+        let service: ScorerService | undefined;
+        // SIGHUP reloads the models (as POST /models/reload does); a failure keeps the serving bundles.
+        const onHangup = (): void => {
+          service?.reload().then(
+            (report) => logger.info(report, 'SIGHUP: models reloaded'),
+            (err: unknown) => logger.error({ err }, 'SIGHUP: model reload failed; the serving bundles stay'),
+          );
+        };
+        const signals = shutdownSignals(logger, config.shutdownGraceMs, onHangup);
+        try {
+          service = await ScorerService.start({ config, logger, version: readPackageVersion(), mode });
+          const running = service;
+          signals.begin(await Promise.race([signals.begun, running.failed]));
+          await running.close();
+          logger.info({ state: running.lifecycle.state, failure: running.lifecycle.failure }, 'stopped');
+          exitCode = running.lifecycle.is('failed') ? 1 : 0;
+        } finally {
+          signals.dispose();
+        }
       });
   };
-  serveCommand('run', 'Run the Kafka worker and the HTTP sidecar (the main job)', true);
-  serveCommand('serve', 'Run only the HTTP sidecar (synchronous /predict fallback, health, metrics)', false);
+  serveCommand('run', 'Run the Kafka worker and the HTTP sidecar (the main job)');
+  serveCommand('serve', 'Run only the HTTP sidecar (synchronous /predict fallback, health, metrics)');
 
   const models = program.command('models').description('Manage the model registry (MODEL_DIR)');
   const modelDir = (): string => loadConfig({ env: process.env, file: program.opts<{ config?: string }>().config }).model.dir;
@@ -98,8 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('One bundle version (<bundle>@<version|alias>): manifest summary and test-period metrics')
     .action(async (ref: string) => {
       const resolved = await resolveModelRef(modelDir(), ref);
-      const manifest = JSON.parse(await readFile(join(resolved.dir, 'manifest.json'), 'utf8')) as BundleManifest;
-      const metrics = JSON.parse(await readFile(join(resolved.dir, manifest.metrics ?? 'metrics.json'), 'utf8').catch(() => '{}')) as unknown;
+      const { manifest, card: metrics } = await readBundleInfo(resolved.dir);
       const { features, models: files, training, ...rest } = manifest;
       process.stdout.write(
         `${JSON.stringify(
@@ -143,7 +161,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'json', 'none']).default('auto'))
     .action(async (opts: BackfillCommandOptions) => {
       const { config, logger } = context();
-      exitCode = await backfillCommand(opts, config, logger, process.stderr.isTTY === true);
+      const signals = shutdownSignals(logger, config.shutdownGraceMs);
+      try {
+        exitCode = await backfillCommand(opts, config, logger, process.stderr.isTTY === true, signals.signal);
+      } finally {
+        signals.dispose();
+      }
     });
 
   program
@@ -158,7 +181,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--report <file>', 'also write the JSON report here')
     .action(async (opts: LedgerCommandOptions) => {
       const { config, logger } = context();
-      exitCode = await ledgerCommand(opts, config, logger);
+      const signals = shutdownSignals(logger, config.shutdownGraceMs);
+      try {
+        exitCode = await ledgerCommand(opts, config, logger, signals.signal);
+      } finally {
+        signals.dispose();
+      }
     });
 
   program
@@ -171,13 +199,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--loop', 'replay until stopped (SIGTERM/SIGINT)')
     .action(async (opts: ReplayCommandOptions) => {
       const { config, logger } = context();
-      const stop = new AbortController();
-      const abort = (): void => stop.abort();
-      process.once('SIGTERM', abort);
-      process.once('SIGINT', abort);
-      exitCode = await replayCommand(opts, config, logger, stop.signal);
-      process.off('SIGTERM', abort);
-      process.off('SIGINT', abort);
+      const signals = shutdownSignals(logger, config.shutdownGraceMs);
+      try {
+        exitCode = await replayCommand(opts, config, logger, signals.signal);
+      } finally {
+        signals.dispose();
+      }
     });
 
   program
@@ -205,47 +232,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = reportFailure(err);
   }
   return exitCode;
-}
-
-/**
- * Waits for SIGTERM/SIGINT (or the worker failing), then drains within `graceMs`; past it the process exits
- * non-zero without waiting. A second signal forces the exit at once.
- */
-async function untilShutdown(service: Awaited<ReturnType<typeof startService>>, graceMs: number, logger: Logger): Promise<number> {
-  // SIGHUP reloads the models (as POST /models/reload does); a failure keeps the serving bundles.
-  const onHangup = (): void => {
-    service.reload().then(
-      (report) => logger.info(report, 'SIGHUP: models reloaded'),
-      (err: unknown) => logger.error({ err }, 'SIGHUP: model reload failed; the serving bundles stay'),
-    );
-  };
-  process.on('SIGHUP', onHangup);
-  const reason = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-    service.worker?.lifecycle.onChange((state, why) => {
-      if (state === 'failed') resolve(`worker failed: ${why ?? 'unknown'}`);
-    });
-  });
-  process.off('SIGHUP', onHangup);
-  logger.info({ reason, graceMs }, 'shutting down');
-  const failedBefore = service.worker?.lifecycle.is('failed') ?? false;
-  const forced = setTimeout(() => {
-    logger.error({ graceMs }, 'drain did not finish within SHUTDOWN_GRACE_MS; forcing exit');
-    process.exit(1);
-  }, graceMs);
-  forced.unref();
-  const again = (): void => {
-    logger.error('second signal: forcing exit');
-    process.exit(130);
-  };
-  process.once('SIGTERM', again);
-  process.once('SIGINT', again);
-  await service.close();
-  clearTimeout(forced);
-  const failed = failedBefore || (service.worker?.lifecycle.is('failed') ?? false);
-  logger.info({ state: service.worker?.lifecycle.state ?? 'stopped' }, 'stopped');
-  return failed ? 1 : 0;
 }
 
 function reportFailure(err: unknown): number {

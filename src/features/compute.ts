@@ -1,5 +1,6 @@
 import type { Opportunity } from '../contract/index.js';
 import { BREAK_EVEN_CAP_HOURS, EXCHANGE_VOCABULARY, FEATURE_COUNT, FEATURE_INDEX, ROUND_TRIP_FEES_PERCENT } from './spec.js';
+import { ScorerError } from '../errors.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -10,7 +11,7 @@ const SAME_TIME_HOURS = 1 / 60;
 
 function at(name: string): number {
   const i = FEATURE_INDEX[name];
-  if (i === undefined) throw new Error(`feature ${name} is not in the spec`);
+  if (i === undefined) throw new ScorerError('INTERNAL', `feature ${name} is not in the spec`);
   return i;
 }
 

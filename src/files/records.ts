@@ -43,3 +43,8 @@ async function* readAvroContainer(path: string): AsyncGenerator<FileRecord> {
     yield { ok: true, row, record };
   }
 }
+
+/** Whether a file-system error says the path does not exist (the one case that means "none yet"). */
+export function isMissingFile(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
+}

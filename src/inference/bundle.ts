@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { ScorerError } from '../errors.js';
 import { calibrateAll } from './calibration.js';
 import { FEATURE_COUNT, FEATURE_HASH, FEATURE_NAMES } from '../features/index.js';
+import { isMissingFile } from '../files/index.js';
 import {
   type BundleManifest,
   MODEL_NAMES,
@@ -30,7 +31,10 @@ export interface SessionSettings {
   readonly interOpNumThreads: number;
 }
 
-/** One thread per session: measured fastest per core on 2 cores shared with the broker (docs/performance). */
+/**
+ * One thread per session: on 2 cores the worker's main thread and the co-located broker already take both; more
+ * intra-op threads only compete with them (settable per deployment through SessionSettings).
+ */
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 
 /** What compareRows compares: the three native outputs, and the served (calibrated) success probability when expected. */
@@ -56,13 +60,16 @@ interface LoadedModel {
  */
 export class ModelBundle {
   readonly manifest: BundleManifest;
+  /** The model card's metrics (the manifest's `metrics` file), read and checked once at load. */
+  readonly card: ModelCard;
   readonly dir: string;
   readonly #models: Readonly<Record<ModelName, LoadedModel>>;
   #closed = false;
 
-  private constructor(dir: string, manifest: BundleManifest, models: Record<ModelName, LoadedModel>) {
+  private constructor(dir: string, info: BundleInfo, models: Record<ModelName, LoadedModel>) {
     this.dir = dir;
-    this.manifest = manifest;
+    this.manifest = info.manifest;
+    this.card = info.card;
     this.#models = models;
   }
 
@@ -79,7 +86,8 @@ export class ModelBundle {
    * file's sha256 (a corrupt copy is refused before onnxruntime sees it) and opens the sessions.
    */
   static async load(dir: string, settings: SessionSettings = DEFAULT_SESSION_SETTINGS): Promise<ModelBundle> {
-    const manifest = await readManifest(dir);
+    const info = await readBundleInfo(dir);
+    const manifest = info.manifest;
     if (manifest.features.hash !== FEATURE_HASH || manifest.features.names.join('\n') !== FEATURE_NAMES.join('\n')) {
       throw new ScorerError(
         'MODEL_FEATURE_MISMATCH',
@@ -115,7 +123,7 @@ export class ModelBundle {
       await Promise.all(Object.values(models).map((m) => m.session.release()));
       throw err;
     }
-    return new ModelBundle(dir, manifest, models);
+    return new ModelBundle(dir, info, models);
   }
 
   /** The three models' native outputs for `rows` feature rows at the start of `features`. */
@@ -180,6 +188,41 @@ function column(data: Float32Array, width: number, col: number, rows: number): F
   const out = new Float32Array(rows);
   for (let r = 0; r < rows; r++) out[r] = data[r * width + col] ?? Number.NaN;
   return out;
+}
+
+/** A model card's metrics: test-period and walk-forward figures as training wrote them. */
+export type ModelCard = Readonly<Record<string, unknown>>;
+
+/** A bundle's manifest and model card, without opening its models. */
+export interface BundleInfo {
+  readonly manifest: BundleManifest;
+  readonly card: ModelCard;
+}
+
+/**
+ * Reads and validates a bundle's manifest and card (the one place either is read). A card the manifest names must
+ * exist; a bundle that names none may ship `metrics.json` or nothing.
+ */
+export async function readBundleInfo(dir: string): Promise<BundleInfo> {
+  const manifest = await readManifest(dir);
+  const file = manifest.metrics ?? 'metrics.json';
+  let text: string;
+  try {
+    text = await readFile(join(dir, file), 'utf8');
+  } catch (cause) {
+    if (manifest.metrics === undefined && isMissingFile(cause)) return { manifest, card: {} };
+    throw new ScorerError('MODEL_LOAD_FAILED', `cannot read the model card ${file} of ${manifest.bundle}@${manifest.version}`, { cause });
+  }
+  let card: unknown;
+  try {
+    card = JSON.parse(text);
+  } catch (cause) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `the model card ${file} of ${manifest.bundle}@${manifest.version} is not JSON`, { cause });
+  }
+  if (typeof card !== 'object' || card === null || Array.isArray(card)) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `the model card ${file} of ${manifest.bundle}@${manifest.version} is not a JSON object`);
+  }
+  return { manifest, card: card as ModelCard };
 }
 
 async function readManifest(dir: string): Promise<BundleManifest> {

@@ -34,7 +34,8 @@ export interface Routing {
 }
 
 export interface EngineObserver extends MicroBatcherObserver {
-  onPredictions?(model: ModelStamp, profit: Float32Array, success: Float32Array, duration: Float32Array, rows: number): void;
+  /** One model run's outputs; `role` tells the serving bundles (primary, canary, pinned) from the shadow. */
+  onPredictions?(model: ModelStamp, profit: Float32Array, success: Float32Array, duration: Float32Array, rows: number, role: 'serving' | 'shadow'): void;
   /** One model run of `rows` rows took `seconds`. */
   onInference?(model: ModelStamp, rows: number, seconds: number): void;
   onShadow?(primary: BundleScore, shadow: BundleScore): void;
@@ -172,7 +173,7 @@ export class ScoringEngine {
     const results = new Array<BundleScore | ScorerError>(n);
     const canary = routing.canary;
     if (pinned === undefined && (canary === undefined || canary.percent <= 0)) {
-      await this.#predictInto(routing.primary, this.#rows, routed, results);
+      await this.#predictInto(routing.primary, this.#rows, routed, results, 'serving');
     } else if (canary === undefined || canary.percent <= 0) {
       await this.#predictSubset(routing.primary, routed, results);
     } else {
@@ -187,7 +188,7 @@ export class ScoringEngine {
     let shadows: Array<BundleScore | ScorerError> | undefined;
     if (routing.shadow !== undefined) {
       shadows = new Array<BundleScore | ScorerError>(n);
-      await this.#predictInto(routing.shadow, this.#rows, range(n), shadows);
+      await this.#predictInto(routing.shadow, this.#rows, range(n), shadows, 'shadow');
     }
     return results.map((r, i): ScoreOutcome => {
       if (r instanceof ScorerError) return { ok: false, error: r };
@@ -202,14 +203,14 @@ export class ScoringEngine {
   async #predictSubset(bundle: ModelBundle, indices: readonly number[], out: Array<BundleScore | ScorerError>): Promise<void> {
     if (indices.length === 0) return;
     indices.forEach((row, k) => this.#subset.set(this.#rows.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), k * FEATURE_COUNT));
-    await this.#predictInto(bundle, this.#subset, indices, out);
+    await this.#predictInto(bundle, this.#subset, indices, out, 'serving');
   }
 
   /** Predicts `indices.length` rows at the start of `rows`, writing each result at its index; isolates failing rows. */
-  async #predictInto(bundle: ModelBundle, rows: Float32Array, indices: readonly number[], out: Array<BundleScore | ScorerError>): Promise<void> {
+  async #predictInto(bundle: ModelBundle, rows: Float32Array, indices: readonly number[], out: Array<BundleScore | ScorerError>, role: 'serving' | 'shadow'): Promise<void> {
     const n = indices.length;
     try {
-      const scored = await this.#predict(bundle, rows, n);
+      const scored = await this.#predict(bundle, rows, n, role);
       indices.forEach((index, k) => (out[index] = scored[k] as BundleScore | ScorerError));
     } catch (err) {
       if (n === 1) {
@@ -220,7 +221,7 @@ export class ScoringEngine {
       const copy = rows.slice(0, n * FEATURE_COUNT);
       for (let k = 0; k < n; k++) {
         try {
-          const [one] = await this.#predict(bundle, copy.subarray(k * FEATURE_COUNT), 1);
+          const [one] = await this.#predict(bundle, copy.subarray(k * FEATURE_COUNT), 1, role);
           out[indices[k] as number] = one as BundleScore | ScorerError;
         } catch (rowErr) {
           out[indices[k] as number] = asInferenceError(rowErr);
@@ -229,12 +230,12 @@ export class ScoringEngine {
     }
   }
 
-  async #predict(bundle: ModelBundle, rows: Float32Array, n: number): Promise<Array<BundleScore | ScorerError>> {
+  async #predict(bundle: ModelBundle, rows: Float32Array, n: number, role: 'serving' | 'shadow'): Promise<Array<BundleScore | ScorerError>> {
     const started = performance.now();
     const p = await bundle.predict(rows, n);
     const model = { bundle: bundle.name, version: bundle.version };
     this.#observer.onInference?.(model, n, (performance.now() - started) / 1000);
-    this.#observer.onPredictions?.(model, p.profit, p.success, p.duration, n);
+    this.#observer.onPredictions?.(model, p.profit, p.success, p.duration, n, role);
     const out = new Array<BundleScore | ScorerError>(n);
     const decision = bundle.manifest.decision;
     for (let i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 import type { KafkaAdmin, KafkaPort } from '../kafka/index.js';
 import type { PartitionLag } from '../metrics/index.js';
+import { ScorerError } from '../errors.js';
 
 /** A scrape waits at most this long for the brokers; Prometheus's own scrape timeout is usually 10 s. */
 const LAG_TIMEOUT_MS = 3_000;
@@ -72,7 +73,7 @@ export class ConsumerLagReader {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`consumer lag read timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new ScorerError('KAFKA_ADMIN_FAILED', `consumer lag read timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

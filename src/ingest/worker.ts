@@ -1,5 +1,5 @@
 import { ScorerError, findScorerError, isRetriable } from '../errors.js';
-import { Lifecycle } from '../lifecycle/index.js';
+import { Lifecycle, type LifecycleView } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics, PartitionLag } from '../metrics/index.js';
 import type { OutRecord, ProcessedChunk, SourceRecord } from '../pipeline/index.js';
@@ -49,7 +49,7 @@ export interface WorkerReadiness {
  * Exactly-once: each chunk's writes and its offsets go in one transaction of the partition's producer.
  */
 export class KafkaWorker {
-  readonly lifecycle = new Lifecycle();
+  readonly #lifecycle: Lifecycle;
   readonly #options: WorkerOptions;
   readonly #consumer: GroupConsumer;
   readonly #publisher: Publisher;
@@ -62,10 +62,12 @@ export class KafkaWorker {
   #assignment: ReadonlyMap<string, readonly number[]> = new Map();
   readonly #lag: ConsumerLagReader;
   #stopping: Promise<void> | undefined;
+  #started = false;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'worker' });
+    this.#lifecycle = new Lifecycle(this.#log);
     this.#lag = new ConsumerLagReader(options.kafka, options.groupId);
     this.#publisher = createPublisher(options.delivery, options.kafka, options.groupId, this.#log);
     this.#consumer = options.kafka.groupConsumer(
@@ -102,6 +104,11 @@ export class KafkaWorker {
     );
   }
 
+  /** The worker's state, read-only: only the worker moves it. */
+  get lifecycle(): LifecycleView {
+    return this.#lifecycle.view;
+  }
+
   #onCrash(error: Error, restart: boolean): void {
     this.#joined = false;
     this.#log.error({ err: error, restart }, 'consumer crashed');
@@ -110,11 +117,11 @@ export class KafkaWorker {
       return;
     }
     this.#crash = error;
-    if (!this.lifecycle.is('running', 'starting')) return;
+    if (!this.#lifecycle.is('running', 'starting')) return;
     // Our own non-retriable errors are bugs: restarting would repeat them. Everything else the client gives up on
     // (a broker down longer than its retries, no group coordinator) is the cluster's state, which passes.
-    if (this.lifecycle.is('starting') || (findScorerError(error) !== undefined && !isRetriable(error))) {
-      this.lifecycle.to('failed', `consumer crashed: ${error.message}`);
+    if (this.#lifecycle.is('starting') || (findScorerError(error) !== undefined && !isRetriable(error))) {
+      this.#lifecycle.to('failed', `consumer crashed: ${error.message}`);
       return;
     }
     void this.#restartConsumer();
@@ -122,7 +129,7 @@ export class KafkaWorker {
 
   readiness(): WorkerReadiness {
     const reasons: string[] = [];
-    if (!this.lifecycle.is('running')) reasons.push(`worker is ${this.lifecycle.state}`);
+    if (!this.#lifecycle.is('running')) reasons.push(`worker is ${this.#lifecycle.state}`);
     if (!this.#joined) reasons.push('consumer has not joined its group');
     reasons.push(...this.#publisher.notReady());
     return { ready: reasons.length === 0, reasons };
@@ -133,7 +140,10 @@ export class KafkaWorker {
     return this.#lag.read(this.#assignment);
   }
 
+  /** Starts once; a second call is a bug. A failed start leaves what it opened for `stop()` to close. */
   async start(): Promise<void> {
+    if (this.#started) throw new ScorerError('INTERNAL', `worker.start() called twice (state ${this.#lifecycle.state})`);
+    this.#started = true;
     const admin = await this.#options.kafka.admin();
     try {
       const shadow = this.#options.shadowTopic === undefined ? [] : [this.#options.shadowTopic];
@@ -150,7 +160,7 @@ export class KafkaWorker {
       // At start-up a consumer that cannot join (no access to the group, say) is a deployment error: fail fast.
       throw new ScorerError('KAFKA_UNAVAILABLE', `the consumer of group ${this.#options.groupId} crashed while starting: ${this.#crash.message} (check the group's ACLs for this user, and that the brokers are reachable)`, { cause: this.#crash, retriable: false });
     }
-    this.lifecycle.to('running');
+    this.#lifecycle.to('running');
     this.#log.info({ delivery: this.#options.delivery, topics: this.#options.inputTopics }, 'worker running');
   }
 
@@ -163,12 +173,12 @@ export class KafkaWorker {
     if (this.#restarting) return;
     this.#restarting = true;
     try {
-      while (this.lifecycle.is('running')) {
+      while (this.#lifecycle.is('running')) {
         const delay = this.#restartDelayMs;
         this.#restartDelayMs = Math.min(RESTART_MAX_MS, delay * 2);
         this.#log.warn({ retryInMs: delay }, 'restarting the consumer');
         await new Promise((resolve) => setTimeout(resolve, delay));
-        if (!this.lifecycle.is('running')) return;
+        if (!this.#lifecycle.is('running')) return;
         this.#options.metrics?.consumerRestarts.inc({ by: 'worker' });
         try {
           await this.#consumer.disconnect().catch(() => undefined);
@@ -200,7 +210,7 @@ export class KafkaWorker {
   }
 
   async #drain(): Promise<void> {
-    if (!this.lifecycle.is('draining')) this.lifecycle.to('draining');
+    if (!this.#lifecycle.is('draining')) this.#lifecycle.to('draining');
     this.#options.onDrain?.();
     const steps: Array<[string, () => Promise<void>]> = [
       ['stop consuming and commit', () => this.#consumer.stop()],
@@ -217,7 +227,7 @@ export class KafkaWorker {
         this.#log.error({ err, step: name }, 'drain step failed');
       }
     }
-    this.lifecycle.to(failed ? 'failed' : 'stopped');
+    this.#lifecycle.to(failed ? 'failed' : 'stopped');
   }
 
   async #eachBatch(batch: FetchedBatch): Promise<void> {
@@ -227,13 +237,13 @@ export class KafkaWorker {
     const heartbeat = (): Promise<void> => batch.heartbeat();
     const { chunkSize, metrics } = this.#options;
     for (let i = 0; i < records.length; i += chunkSize) {
-      if (!isRunning() || isStale()) return; // unresolved records are fetched again
+      if (!isRunning() || isStale() || this.#lifecycle.is('failed')) return; // unresolved records are fetched again
       const chunk = records.slice(i, i + chunkSize);
       const last = chunk[chunk.length - 1] as SourceRecord;
       metrics?.eventsConsumed.inc({ topic }, chunk.length);
       metrics?.inFlight.inc(chunk.length);
       try {
-        const processed = await this.#retrying('process', () => this.#options.process(chunk), isRunning, isStale, heartbeat);
+        const processed = await this.#retrying('process', () => this.#options.process(chunk), isRunning, isStale, heartbeat).catch((err: unknown) => this.#failOn(err));
         if (processed === undefined) return;
         const published = await this.#retrying('publish', () => this.#publish(batch, processed, last.offset), isRunning, isStale, heartbeat);
         if (published === undefined) return;
@@ -249,6 +259,17 @@ export class KafkaWorker {
         end?.();
       }
     }
+  }
+
+  /**
+   * An error retrying cannot fix, in processing: the worker fails (readiness off, the service drains and exits
+   * non-zero) and the restart policy above it decides. The chunk stays uncommitted, so nothing is lost.
+   */
+  #failOn(err: unknown): undefined {
+    const code = findScorerError(err)?.code ?? 'unknown error (a bug)';
+    this.#log.error({ err }, `processing failed with ${code}; retrying cannot fix it, the worker stops`);
+    if (this.#lifecycle.is('running', 'starting')) this.#lifecycle.to('failed', `processing failed: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
   }
 
   async #publish(batch: FetchedBatch, processed: ProcessedChunk, lastOffset: string): Promise<true> {
@@ -295,7 +316,8 @@ export class KafkaWorker {
         return await op();
       } catch (err) {
         const ours = findScorerError(err);
-        if (ours !== undefined && !isRetriable(err)) throw err;
+        // Only errors of our own that say so are retried; anything else (a TypeError, say) is a bug to fail on.
+        if (!isRetriable(err)) throw err;
         // One line per attempt, without stacks: an outage repeats this many times.
         const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
         this.#log.warn({ code: ours?.code, error: err instanceof Error ? err.message : String(err), cause, attempt, retryInMs: delay }, `${what} failed; retrying`);

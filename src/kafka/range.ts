@@ -1,4 +1,5 @@
 import type { SourceRecord } from '../pipeline/index.js';
+import { ScorerError } from '../errors.js';
 
 /** Records fetched ahead of the reader before the fetching side waits. */
 const MAX_BUFFERED = 10_000;
@@ -75,7 +76,7 @@ export async function* bufferedRange(start: bigint, end: bigint, open: (sink: Ra
       });
     }
   } finally {
-    failure ??= new Error('range reader closed');
+    failure ??= new ScorerError('SHUTTING_DOWN', 'range reader closed');
     wakeFetcher?.();
     await close();
   }

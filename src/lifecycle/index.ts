@@ -1,1 +1,1 @@
-export { Lifecycle, type LifecycleState } from './lifecycle.js';
+export { Lifecycle, type LifecycleListener, type LifecycleState, type LifecycleView } from './lifecycle.js';

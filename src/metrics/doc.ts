@@ -43,7 +43,7 @@ Labels are low-cardinality on purpose: topics, partitions, stages, reasons (erro
 ${rows.join('\n')}
 
 Label values:
-- \`stage\`: \`decode\`, \`validate\`, \`features\`, \`inference\`, \`encode\`, \`produce\`, \`commit\` (per chunk of records).
+- \`stage\`: \`decode\`, \`validate\` (the event contract and staleness), \`inference\` (features, the micro-batcher wait and the models), \`encode\`, \`produce\`, \`commit\` (per chunk of records).
 - \`clock\` (event age at publish): \`detected\` measures from the event's \`detectedAt\`, \`kafka\` from the Kafka record
   timestamp — the first includes the upstream detector's delay, the second only ours and the broker's.
 - \`output\`: \`profit_percent\`, \`success_probability\`, \`duration_hours\` (and \`composite_score\` for shadow deltas).

@@ -1,2 +1,3 @@
 export { type LagSource, type Metrics, type PartitionLag, type Stage, createMetrics } from './metrics.js';
 export { renderMetricsDoc } from './doc.js';
+export { engineMetrics, modelManagerMetrics } from './adapters.js';

@@ -17,7 +17,7 @@ export interface PartitionLag {
 /** Reads lag when Prometheus scrapes; set by whoever owns a consumer (the composition root wires it). */
 export type LagSource = () => Promise<readonly PartitionLag[]>;
 
-export type Stage = 'decode' | 'validate' | 'features' | 'inference' | 'encode' | 'produce' | 'commit';
+export type Stage = 'decode' | 'validate' | 'inference' | 'encode' | 'produce' | 'commit';
 
 /**
  * The service's metrics, registered on an injected registry (never the global one). Labels stay low-cardinality:
@@ -41,6 +41,7 @@ export interface Metrics {
   readonly shadowEvents: Counter;
   readonly shadowAbsDelta: Counter<'output'>;
   readonly shadowDecisionDisagreements: Counter;
+  readonly shadowEncodeFailures: Counter;
   readonly predictions: Histogram<'output'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method'>;
@@ -87,7 +88,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     },
     registry,
     eventsConsumed: new Counter({ name: `${PREFIX}events_consumed_total`, help: 'Events read from the input topics.', labelNames: ['topic'], registers }),
-    eventsScored: new Counter({ name: `${PREFIX}events_scored_total`, help: 'Events scored and published (or returned over HTTP), by bundle.', labelNames: ['bundle', 'version'], registers }),
+    eventsScored: new Counter({ name: `${PREFIX}events_scored_total`, help: 'Events scored by a serving bundle (primary, canary or pinned; Kafka and HTTP), counted when its models ran; shadow runs count in shadow_events_total.', labelNames: ['bundle', 'version'], registers }),
     eventsDeadLettered: new Counter({ name: `${PREFIX}events_dead_lettered_total`, help: 'Events written to the dead-letter topic, by reason (error code).', labelNames: ['reason'], registers }),
     eventsDropped: new Counter({ name: `${PREFIX}events_dropped_total`, help: 'Events dropped on purpose (STALE_POLICY=drop), by reason.', labelNames: ['reason'], registers }),
     stageDuration: new Histogram({ name: `${PREFIX}stage_duration_seconds`, help: 'Time per batch spent in each pipeline stage.', labelNames: ['stage'], buckets: DURATION_BUCKETS, registers }),
@@ -102,6 +103,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     shadowEvents: new Counter({ name: `${PREFIX}shadow_events_total`, help: 'Events scored by both the serving and the shadow bundle.', registers }),
     shadowAbsDelta: new Counter({ name: `${PREFIX}shadow_abs_delta_total`, help: 'Sum of |shadow - serving| per output; divide by shadow_events_total for the mean.', labelNames: ['output'], registers }),
     shadowDecisionDisagreements: new Counter({ name: `${PREFIX}shadow_decision_disagreements_total`, help: 'Events where serving and shadow fall on different sides of SHADOW_DECISION_THRESHOLD (composite).', registers }),
+    shadowEncodeFailures: new Counter({ name: `${PREFIX}shadow_encode_failures_total`, help: 'Shadow results that could not be encoded and were left out of the shadow topic (the serving result is published).', registers }),
     predictions: new Histogram({
       name: `${PREFIX}prediction_value`,
       help: 'Distribution of each model output (profit %, success probability, duration hours), for drift dashboards.',

@@ -1,8 +1,9 @@
 import type { RecordDecoder, RecordEncoder } from '../codec/index.js';
-import { type Opportunity, type Problem, deriveEventId, scoredOpportunity, validateOpportunity } from '../contract/index.js';
+import { deriveEventId, scoredOpportunity } from '../contract/index.js';
 import { type ErrorCode, ScorerError, findScorerError } from '../errors.js';
 import type { ScoringEngine } from '../inference/index.js';
 import type { Metrics, Stage } from '../metrics/index.js';
+import { type Decoded, type Screen, scoreDecoded } from './core.js';
 import { HEADER, type OutRecord, type SourceRecord, carryHeaders, headerText } from './records.js';
 
 export type StalePolicy = 'score' | 'dead-letter' | 'drop';
@@ -34,21 +35,14 @@ export interface ProcessedChunk {
 const OWN_HEADERS = new Set<string>([HEADER.contentType, HEADER.modelBundle, HEADER.modelVersion]);
 
 /**
- * decode → validate → staleness → engine → encode for a chunk of records. Bad records become dead letters with
- * their original key, value and headers plus the reason; nothing here throws on data. Only a failure worth retrying
- * for the whole chunk (the schema registry is down, the scorer is shutting down) rejects.
+ * decode → the scoring core (validate, staleness, score) → encode for a chunk of records. Bad records become dead
+ * letters with their original key, value and headers plus the reason; nothing here throws on data. Only a failure
+ * worth retrying for the whole chunk (the schema registry is down, the scorer is shutting down) rejects.
  */
 export async function processRecords(records: readonly SourceRecord[], options: ProcessorOptions): Promise<ProcessedChunk> {
   const now = options.now ?? Date.now;
   const metrics = options.metrics;
-  const time = <T>(stage: Stage, work: () => T): T => {
-    const end = metrics?.stageDuration.startTimer({ stage });
-    try {
-      return work();
-    } finally {
-      end?.();
-    }
-  };
+  const timer = (stage: Stage): (() => void) => metrics?.stageDuration.startTimer({ stage }) ?? noop;
 
   const deadLetters: OutRecord[] = [];
   const deadLetter = (record: SourceRecord, code: ErrorCode, message: string): void => {
@@ -56,97 +50,73 @@ export async function processRecords(records: readonly SourceRecord[], options: 
     deadLetters.push(deadLetterRecord(record, code, message, now()));
   };
 
-  const endDecode = metrics?.stageDuration.startTimer({ stage: 'decode' });
+  const endDecode = timer('decode');
   const decoded = await options.decoder.decode(records.map((r) => ({ value: r.value, contentType: headerText(r.headers, HEADER.contentType) })));
-  endDecode?.();
+  endDecode();
 
-  const candidates: Array<{ record: SourceRecord; opportunity: Opportunity & { id: string } }> = [];
-  let dropped = 0;
-  const startedAt = now();
-  time('validate', () => {
-    records.forEach((record, i) => {
-      const outcome = decoded[i];
-      if (outcome === undefined || !outcome.ok) {
-        const error = outcome?.error ?? new ScorerError('INTERNAL', 'no decode outcome');
-        deadLetter(record, error.code, error.message);
-        return;
-      }
-      const result = validateOpportunity(outcome.record);
-      if (!result.ok) {
-        deadLetter(record, 'VALIDATION_FAILED', describeProblems(result.problems));
-        return;
-      }
-      const op = result.value;
-      if (options.maxEventAgeMs > 0 && startedAt - op.detectedAt > options.maxEventAgeMs && options.stalePolicy !== 'score') {
-        const message = `event is ${startedAt - op.detectedAt} ms old (MAX_EVENT_AGE_MS=${options.maxEventAgeMs})`;
-        if (options.stalePolicy === 'dead-letter') deadLetter(record, 'STALE_EVENT', message);
-        else {
-          dropped++;
-          metrics?.eventsDropped.inc({ reason: 'STALE_EVENT' });
-        }
-        return;
-      }
-      candidates.push({ record, opportunity: { ...op, id: op.id ?? deriveEventId(record.topic, record.partition, record.offset) } });
-    });
-  });
-
-  const endInference = metrics?.stageDuration.startTimer({ stage: 'inference' });
-  const outcomes = candidates.length === 0 ? [] : await options.engine.score(candidates.map((c) => c.opportunity));
-  endInference?.();
+  const { maxEventAgeMs, stalePolicy } = options;
+  const screen: Screen | undefined =
+    maxEventAgeMs > 0 && stalePolicy !== 'score'
+      ? (op, at) => (at - op.detectedAt > maxEventAgeMs ? { code: 'STALE_EVENT', message: `event is ${at - op.detectedAt} ms old (MAX_EVENT_AGE_MS=${maxEventAgeMs})`, drop: stalePolicy === 'drop' } : undefined)
+      : undefined;
+  const results = await scoreDecoded(
+    records.map((_, i): Decoded => {
+      const d = decoded[i];
+      if (d === undefined) return { ok: false, code: 'INTERNAL', message: 'no decode outcome' };
+      return d.ok ? d : { ok: false, code: d.error.code, message: d.error.message };
+    }),
+    { engine: options.engine, fallbackId: (i) => deriveEventId((records[i] as SourceRecord).topic, (records[i] as SourceRecord).partition, (records[i] as SourceRecord).offset), screen, time: timer, now },
+  );
 
   const outputs: OutRecord[] = [];
   const shadowOutputs: OutRecord[] = [];
   const scoredTimes: Array<{ detectedAt: number; recordTime: number }> = [];
+  let dropped = 0;
   const scoredAt = now();
-  time('encode', () => {
-    candidates.forEach(({ record, opportunity }, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined || !outcome.ok) {
-        const error = outcome?.error ?? new ScorerError('INTERNAL', 'no score outcome');
-        deadLetter(record, error.code, error.message);
-        return;
-      }
-      const source = options.includeSource === false ? null : { topic: record.topic, partition: record.partition, offset: Number(record.offset) };
-      const scored = scoredOpportunity(opportunity, outcome.scores, outcome.verdict, outcome.model, scoredAt, source);
-      let value: Buffer;
+  const endEncode = timer('encode');
+  results.forEach((result, i) => {
+    const record = records[i] as SourceRecord;
+    if (result.kind === 'rejected') {
+      deadLetter(record, result.code, result.message);
+      return;
+    }
+    if (result.kind === 'dropped') {
+      dropped++;
+      metrics?.eventsDropped.inc({ reason: result.code });
+      return;
+    }
+    const { opportunity, outcome } = result;
+    const source = options.includeSource === false ? null : { topic: record.topic, partition: record.partition, offset: Number(record.offset) };
+    let value: Buffer;
+    try {
+      value = options.encoder.encode(scoredOpportunity(opportunity, outcome.scores, outcome.verdict, outcome.model, scoredAt, source));
+    } catch (err) {
+      const error = findScorerError(err) ?? new ScorerError('ENCODE_FAILED', String(err), { cause: err });
+      deadLetter(record, error.code, error.message);
+      return;
+    }
+    const key = record.key ?? opportunity.id;
+    outputs.push({ key, value, headers: { ...carryHeaders(record.headers, OWN_HEADERS), ...ownHeaders(options.encoder.contentType, outcome.model) } });
+    scoredTimes.push({ detectedAt: opportunity.detectedAt, recordTime: Number(record.timestamp) });
+    if (outcome.shadow !== undefined) {
       try {
-        value = options.encoder.encode(scored);
-      } catch (err) {
-        const error = findScorerError(err) ?? new ScorerError('ENCODE_FAILED', String(err));
-        deadLetter(record, error.code, error.message);
-        return;
+        const shadow = scoredOpportunity(opportunity, outcome.shadow.scores, outcome.shadow.verdict, outcome.shadow.model, scoredAt, source);
+        shadowOutputs.push({ key, value: options.encoder.encode(shadow), headers: ownHeaders(options.encoder.contentType, outcome.shadow.model) });
+      } catch {
+        // A shadow result that cannot be encoded is not worth failing the real one for; it is counted.
+        metrics?.shadowEncodeFailures.inc();
       }
-      outputs.push({
-        key: record.key ?? opportunity.id,
-        value,
-        headers: {
-          ...carryHeaders(record.headers, OWN_HEADERS),
-          [HEADER.contentType]: options.encoder.contentType,
-          [HEADER.modelBundle]: outcome.model.bundle,
-          [HEADER.modelVersion]: outcome.model.version,
-        },
-      });
-      scoredTimes.push({ detectedAt: opportunity.detectedAt, recordTime: Number(record.timestamp) });
-      if (outcome.shadow !== undefined) {
-        try {
-          const shadow = scoredOpportunity(opportunity, outcome.shadow.scores, outcome.shadow.verdict, outcome.shadow.model, scoredAt, source);
-          shadowOutputs.push({
-            key: record.key ?? opportunity.id,
-            value: options.encoder.encode(shadow),
-            headers: {
-              [HEADER.contentType]: options.encoder.contentType,
-              [HEADER.modelBundle]: outcome.shadow.model.bundle,
-              [HEADER.modelVersion]: outcome.shadow.model.version,
-            },
-          });
-        } catch {
-          // A shadow result that cannot be encoded is not worth failing the real one for.
-        }
-      }
-    });
+    }
   });
+  endEncode();
   return { outputs, shadowOutputs, deadLetters, dropped, scoredTimes };
 }
+
+function ownHeaders(contentType: string, model: { readonly bundle: string; readonly version: string }): Record<string, string> {
+  return { [HEADER.contentType]: contentType, [HEADER.modelBundle]: model.bundle, [HEADER.modelVersion]: model.version };
+}
+
+function noop(): void {}
 
 /** The dead-letter record: original key, value and headers, plus the reason and where the event came from. */
 export function deadLetterRecord(record: SourceRecord, code: ErrorCode, message: string, at: number): OutRecord {
@@ -163,8 +133,4 @@ export function deadLetterRecord(record: SourceRecord, code: ErrorCode, message:
       [HEADER.dlqTime]: new Date(at).toISOString(),
     },
   };
-}
-
-export function describeProblems(problems: readonly Problem[]): string {
-  return problems.map((p) => `${p.path.join('.') || '(event)'}: ${p.code}: ${p.message}`).join('; ');
 }

@@ -2,6 +2,7 @@ import type { FetchedBatch, KafkaPort, KafkaProducer, OutMessage } from '../kafk
 import type { Logger } from '../logging/index.js';
 import { SendQueue } from './send-queue.js';
 import { TransactionalProducers } from './transactional.js';
+import { ScorerError } from '../errors.js';
 
 export type Delivery = 'at-least-once' | 'exactly-once';
 
@@ -75,7 +76,7 @@ class AtLeastOncePublisher implements Publisher {
     if (queue === undefined) {
       // The last replacement could not connect (the brokers were down): try again, and let the caller back off.
       await this.#reset(generation).catch((err: unknown) => this.#log.warn({ err }, 'connecting the producer failed'));
-      throw new Error('the producer is not connected');
+      throw new ScorerError('KAFKA_UNAVAILABLE', 'the producer is not connected');
     }
     try {
       await queue.send(messages);

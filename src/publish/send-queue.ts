@@ -1,4 +1,5 @@
 import type { KafkaProducer, OutMessage } from '../kafka/index.js';
+import { ScorerError } from '../errors.js';
 
 interface Waiter {
   readonly messages: readonly OutMessage[];
@@ -6,7 +7,8 @@ interface Waiter {
   readonly reject: (err: unknown) => void;
 }
 
-const closedError = (): Error => new Error('the send queue is closed (its producer is being replaced or closed)');
+// Retriable: the records go again through the producer that replaces this one.
+const closedError = (): Error => new ScorerError('PUBLISH_FAILED', 'the send queue is closed (its producer is being replaced or closed)');
 
 /**
  * Serialises writes on one idempotent producer: kafkajs must not have two requests of an idempotent producer in

@@ -3,6 +3,7 @@ import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ScorerError } from '../errors.js';
+import { isMissingFile } from '../files/index.js';
 
 /** models/registry.json: aliases (e.g. production, staging) of each bundle's versions. */
 const registryFileSchema = z.object({
@@ -33,13 +34,22 @@ export function parseModelRef(ref: string): { bundle: string; tag: string | unde
 }
 
 export async function readRegistry(modelDir: string): Promise<RegistryFile> {
+  const path = join(modelDir, 'registry.json');
   let text: string;
   try {
-    text = await readFile(join(modelDir, 'registry.json'), 'utf8');
-  } catch {
-    return { bundles: {} };
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    // No registry yet is an empty one; one that exists but cannot be read is an error, never silently empty.
+    if (isMissingFile(cause)) return { bundles: {} };
+    throw new ScorerError('MODEL_LOAD_FAILED', `cannot read ${path}`, { cause });
   }
-  const parsed = registryFileSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `${path} is not JSON`, { cause });
+  }
+  const parsed = registryFileSchema.safeParse(json);
   if (!parsed.success) throw new ScorerError('MODEL_LOAD_FAILED', `${join(modelDir, 'registry.json')} is invalid: ${parsed.error.message}`);
   return parsed.data;
 }

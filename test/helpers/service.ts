@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { onTestFinished } from 'vitest';
-import { type Service, startService } from '../../src/cli/service.js';
+import { ScorerService } from '../../src/service/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { clientEnv, testBrokers, uniqueName } from './kafka.js';
@@ -35,9 +35,9 @@ export async function workerTopics(admin: Admin, partitions = 4): Promise<Topics
 }
 
 /** The whole service in this process (real broker, real models), closed when the test finishes. */
-export async function startInProcess(env: Record<string, string>): Promise<Service> {
+export async function startInProcess(env: Record<string, string>): Promise<ScorerService> {
   const config = loadConfig({ env: { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...clientEnv(), ...env } });
-  const service = await startService({ config, logger: createLogger({ level: config.log.level, pretty: false }), version: 'test', worker: true });
+  const service = await ScorerService.start({ config, logger: createLogger({ level: config.log.level, pretty: false }), version: 'test', mode: 'run' });
   onTestFinished(() => service.close());
   return service;
 }

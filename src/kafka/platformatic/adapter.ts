@@ -204,7 +204,7 @@ class PlatformaticAdmin implements port.KafkaAdmin {
     for (;;) {
       const md = await this.#admin.metadata({ topics, forceUpdate: true }).catch(() => undefined);
       if (md !== undefined && topics.every((t) => md.topics.get(t)?.partitions.every((p) => p.leader >= 0) === true)) return;
-      if (Date.now() > deadline) throw new Error(`no leader for the partitions of ${topics.join(', ')} after 30 s`);
+      if (Date.now() > deadline) throw new ScorerError('KAFKA_UNAVAILABLE', `no leader for the partitions of ${topics.join(', ')} after 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startService } from '../../../src/cli/service.js';
+import { ScorerService } from '../../../src/service/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { validateOpportunity, type Opportunity } from '../../../src/contract/index.js';
 import { FEATURE_COUNT, writeFeatures } from '../../../src/features/index.js';
@@ -30,7 +30,7 @@ describe('the Open Inference Protocol v2, driven by tritonclient[http] (Tritonâ€
   it('reports readiness and metadata, and infers 1,000 rows equal to /predict/batch within 1e-6', async () => {
     const python = testClientsPython();
     const config = loadConfig({ env: { LOG_LEVEL: 'silent', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' } });
-    const service = await startService({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test', worker: false });
+    const service = await ScorerService.start({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test', mode: 'serve' });
     onTestFinished(() => service.close());
 
     const opportunities = readFileSync(SAMPLE, 'utf8')

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startService } from '../../../src/cli/service.js';
+import { ScorerService } from '../../../src/service/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import { referenceRequest } from '../../fixtures/reference-request.js';
@@ -7,7 +7,7 @@ import { referenceRequest } from '../../fixtures/reference-request.js';
 describe('opportunity-scorer serve (a real listening server)', () => {
   it('answers the reference request over TCP, and reports it in /metrics', async () => {
     const config = loadConfig({ env: { LOG_LEVEL: 'silent', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' } });
-    const service = await startService({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test', worker: false });
+    const service = await ScorerService.start({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test', mode: 'serve' });
     onTestFinished(() => service.close());
     expect((await fetch(`${service.url}/ready`)).status).toBe(200);
     const res = await fetch(`${service.url}/predict`, {

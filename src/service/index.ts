@@ -1,0 +1,2 @@
+export { type ReloadResult, ScorerService, type ServiceMode, type ServiceOptions } from './service.js';
+export { INTERRUPTED_EXIT_CODE, type ShutdownOptions, ShutdownSignals, type SignalSource } from './signals.js';

@@ -1,0 +1,246 @@
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { type SchemaRegistryClient, confluentSchemaRegistry, createDecoder, createEncoder } from '../codec/index.js';
+import type { AppConfig } from '../config/index.js';
+import { type LoadedModel, buildHttpApp } from '../http/index.js';
+import { type ModelBundle, ScoringEngine } from '../inference/index.js';
+import { KafkaWorker } from '../ingest/index.js';
+import { createKafkaPort } from '../kafka/index.js';
+import { Lifecycle, type LifecycleView } from '../lifecycle/index.js';
+import type { Logger } from '../logging/index.js';
+import { type Metrics, createMetrics, engineMetrics, modelManagerMetrics } from '../metrics/index.js';
+import { processRecords } from '../pipeline/index.js';
+import { ModelManager, type ResolvedRouting, readRegistry } from '../registry/index.js';
+
+/** `run`: the Kafka worker and the HTTP sidecar (the main job); `serve`: the HTTP sidecar alone. */
+export type ServiceMode = 'run' | 'serve';
+
+export interface ServiceOptions {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly mode: ServiceMode;
+}
+
+export interface ReloadResult {
+  readonly result: 'swapped' | 'unchanged';
+  readonly serving: string[];
+  readonly previous?: string[];
+}
+
+type Step = readonly [name: string, close: () => Promise<void> | void];
+
+/**
+ * The scorer as one object with its own lifecycle, for `run` and `serve` alike: models → engine → (worker) → HTTP.
+ * `start` rolls back what it opened when a later step fails; `close` drains in a fixed order (readiness 503 → the
+ * worker stops fetching, flushes, publishes, commits and leaves its group → engine → HTTP → models). The service
+ * fails when its worker fails; it stays failed through the drain.
+ */
+export class ScorerService {
+  readonly engine: ScoringEngine;
+  readonly manager: ModelManager;
+  readonly worker: KafkaWorker | undefined;
+  readonly http: FastifyInstance;
+  readonly metrics: Metrics;
+  /** Address the HTTP sidecar listens on. */
+  readonly url: string;
+  readonly #lifecycle: Lifecycle;
+  readonly #steps: readonly Step[];
+  readonly #log: Logger;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: { engine: ScoringEngine; manager: ModelManager; worker: KafkaWorker | undefined; http: FastifyInstance; metrics: Metrics; url: string; lifecycle: Lifecycle; steps: readonly Step[]; logger: Logger }) {
+    this.engine = parts.engine;
+    this.manager = parts.manager;
+    this.worker = parts.worker;
+    this.http = parts.http;
+    this.metrics = parts.metrics;
+    this.url = parts.url;
+    this.#lifecycle = parts.lifecycle;
+    this.#steps = parts.steps;
+    this.#log = parts.logger;
+  }
+
+  get lifecycle(): LifecycleView {
+    return this.#lifecycle.view;
+  }
+
+  /** Starts the service; when a step fails, closes what the earlier steps opened (in reverse) and rethrows. */
+  static async start({ config, logger, version, mode }: ServiceOptions): Promise<ScorerService> {
+    const log = logger.child({ component: 'service' });
+    const lifecycle = new Lifecycle(log);
+    const metrics = createMetrics(new Registry());
+    const opened: Step[] = [];
+    try {
+      const managerMetrics = modelManagerMetrics(metrics);
+      const manager = await ModelManager.start(
+        config.model.dir,
+        { primary: config.model.ref, canary: config.model.abSplit, shadow: config.model.shadow },
+        (routing) =>
+          new ScoringEngine(routing, { maxSize: config.batch.maxSize, maxDelayMs: config.batch.maxDelayMs, queueMax: config.batch.queueMax }, engineMetrics(metrics, { shadowDecisionThreshold: config.model.shadowDecisionThreshold })),
+        logger,
+        {
+          onReload: managerMetrics.onReload,
+          onRouting: (r) => {
+            managerMetrics.onRouting(r);
+            logger.info({ primary: r.primary.dir, canary: r.canary?.model.dir, canaryPercent: r.canary?.percent, shadow: r.shadow?.dir }, 'serving models');
+          },
+        },
+      );
+      opened.push(['models', () => manager.close()]);
+      const engine = manager.engine;
+      opened.push(['engine', () => engine.close()]);
+
+      const worker = mode === 'run' ? await createWorker(config, logger, metrics, engine) : undefined;
+      let draining = false;
+      const http = buildHttpApp({
+        logger,
+        metrics,
+        version,
+        engine: () => engine,
+        models: () => loadedModels(engine, manager),
+        aliases: async () => Object.fromEntries(Object.entries((await readRegistry(config.model.dir)).bundles).map(([b, v]) => [b, v.aliases])),
+        reload: () => reloadModels(manager),
+        adminToken: config.adminToken,
+        draining: () => draining,
+        limits: config.http,
+        readiness: () => {
+          if (draining) return { ready: false, reasons: ['draining'] };
+          if (lifecycle.is('failed')) return { ready: false, reasons: [`service failed: ${lifecycle.failure ?? 'unknown'}`] };
+          return worker?.readiness() ?? { ready: true, reasons: [] };
+        },
+      });
+      opened.push(['http', () => http.close()]);
+      const url = await http.listen({ host: config.http.host, port: config.http.port });
+      log.info({ url, admin: config.adminToken !== undefined }, 'HTTP sidecar listening');
+      if (worker !== undefined) {
+        // Pushed before start: a start that fails midway leaves producers or a consumer for stop() to close.
+        opened.push(['worker', () => worker.stop()]);
+        worker.lifecycle.onChange((state, why) => {
+          if (state === 'failed' && lifecycle.is('starting', 'running')) lifecycle.to('failed', `worker failed: ${why ?? 'unknown'}`);
+        });
+        await worker.start();
+      }
+      manager.startPolling(config.model.pollIntervalMs);
+      lifecycle.to('running');
+      const steps: Step[] = [
+        [
+          'readiness off',
+          () => {
+            draining = true;
+          },
+        ],
+        ...(worker === undefined ? [] : [['worker', () => worker.stop()] as const]),
+        ['engine', () => engine.close()],
+        ['http', () => http.close()],
+        ['models', () => manager.close()],
+      ];
+      return new ScorerService({ engine, manager, worker, http, metrics, url, lifecycle, steps, logger: log });
+    } catch (err) {
+      log.error({ err, opened: opened.map(([name]) => name) }, 'start failed; closing what was opened');
+      if (!lifecycle.is('failed')) lifecycle.to('failed', err instanceof Error ? err.message : String(err));
+      lifecycle.to('draining');
+      for (const [name, close] of opened.reverse()) {
+        try {
+          await close();
+        } catch (closeErr) {
+          log.error({ err: closeErr, step: name }, 'closing after a failed start failed');
+        }
+      }
+      lifecycle.to('stopped');
+      throw err;
+    }
+  }
+
+  /** Reloads the models (what POST /models/reload and SIGHUP do); a failure keeps the serving bundles. */
+  reload(): Promise<ReloadResult> {
+    return reloadModels(this.manager);
+  }
+
+  /** Resolves with the reason when the service fails (its worker failed, or a drain step did). */
+  get failed(): Promise<string> {
+    const view = this.#lifecycle.view;
+    if (view.failure !== undefined) return Promise.resolve(view.failure);
+    return new Promise((resolve) =>
+      view.onChange((state) => {
+        if (state === 'failed') resolve(view.failure ?? 'failed');
+      }),
+    );
+  }
+
+  /** Drains and closes everything, in order. Idempotent; the service ends stopped, or failed if it had failed. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#lifecycle.to('draining');
+      let failed = false;
+      for (const [name, step] of this.#steps) {
+        try {
+          await step();
+        } catch (err) {
+          failed = true;
+          this.#log.error({ err, step: name }, 'shutdown step failed');
+        }
+      }
+      // A worker that failed while draining fails the service too: its exit code must say so.
+      if (this.worker?.lifecycle.is('failed') === true && this.#lifecycle.failure === undefined) failed = true;
+      this.#lifecycle.to(failed ? 'failed' : 'stopped', failed ? (this.worker?.lifecycle.failure ?? 'a shutdown step failed') : undefined);
+    })();
+    return this.#closing;
+  }
+}
+
+async function createWorker(config: AppConfig, logger: Logger, metrics: Metrics, engine: ScoringEngine): Promise<KafkaWorker> {
+  const kafka = createKafkaPort(config.kafka, logger);
+  const registry: SchemaRegistryClient | undefined = config.codec.schemaRegistryUrl === undefined ? undefined : confluentSchemaRegistry({ url: config.codec.schemaRegistryUrl });
+  const decoder = createDecoder(config.codec.input, registry);
+  const encoder = await createEncoder(config.codec.output, { registry, subject: `${config.topics.output}-value` });
+  const worker = new KafkaWorker({
+    kafka,
+    groupId: config.consumer.groupId,
+    inputTopics: config.topics.input,
+    outputTopic: config.topics.output,
+    deadLetterTopic: config.topics.deadLetter,
+    shadowTopic: config.model.shadow === undefined ? undefined : config.model.shadowTopic,
+    delivery: config.delivery,
+    chunkSize: config.batch.maxSize,
+    partitionsConsumedConcurrently: config.consumer.concurrency,
+    fromBeginning: config.consumer.fromBeginning,
+    sessionTimeoutMs: config.consumer.sessionTimeoutMs,
+    commitIntervalMs: config.consumer.commitIntervalMs,
+    logger,
+    metrics,
+    onDrain: () => engine.flush(),
+    process: (records) =>
+      processRecords(records, { decoder, encoder, engine, maxEventAgeMs: config.staleness.maxEventAgeMs, stalePolicy: config.staleness.policy, metrics }),
+  });
+  metrics.setLagSource(worker.lag.bind(worker));
+  return worker;
+}
+
+/** The loaded bundles as the HTTP API lists them: role, alias, traffic share and model card. */
+function loadedModels(engine: ScoringEngine, manager: ModelManager): LoadedModel[] {
+  const r = engine.routing;
+  const resolved = manager.current;
+  const canaryShare = r.canary?.percent ?? 0;
+  const entry = (bundle: ModelBundle, alias: string | undefined, role: LoadedModel['role'], sharePercent: number): LoadedModel => ({ bundle, alias, role, sharePercent, metrics: bundle.card });
+  return [
+    entry(r.primary, resolved.primary.alias, 'primary', 100 - canaryShare),
+    ...(r.canary === undefined ? [] : [entry(r.canary.bundle, resolved.canary?.model.alias, 'canary', canaryShare)]),
+    ...(r.shadow === undefined ? [] : [entry(r.shadow, resolved.shadow?.alias, 'shadow', 0)]),
+  ];
+}
+
+async function reloadModels(manager: ModelManager): Promise<ReloadResult> {
+  const report = await manager.reload();
+  return report.result === 'swapped'
+    ? { result: 'swapped', serving: describe(report.routing), previous: describe(report.previous) }
+    : { result: 'unchanged', serving: describe(report.routing) };
+}
+
+function describe(r: ResolvedRouting): string[] {
+  return [
+    `${r.primary.bundle}@${r.primary.version}`,
+    ...(r.canary === undefined ? [] : [`${r.canary.model.bundle}@${r.canary.model.version} (canary ${r.canary.percent}%)`]),
+    ...(r.shadow === undefined ? [] : [`${r.shadow.bundle}@${r.shadow.version} (shadow)`]),
+  ];
+}
