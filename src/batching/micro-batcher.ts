@@ -48,7 +48,9 @@ export class MicroBatcher<I, O> {
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: MicroBatcherOptions, process: (items: readonly I[]) => Promise<readonly O[]>, observer: MicroBatcherObserver = {}) {
-    if (options.maxSize < 1 || options.queueMax < 1 || options.maxDelayMs < 0) throw new RangeError('invalid micro-batcher options');
+    if (!(options.maxSize >= 1 && options.queueMax >= 1 && options.maxDelayMs >= 0)) {
+      throw new ScorerError('CONFIG_INVALID', `invalid micro-batcher options: maxSize ${options.maxSize} and queueMax ${options.queueMax} must be ≥ 1, maxDelayMs ${options.maxDelayMs} ≥ 0`);
+    }
     this.#options = options;
     this.#process = process;
     this.#observer = observer;

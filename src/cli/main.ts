@@ -71,6 +71,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   const shutdownSignals = (logger: Logger, graceMs: number | undefined, onHangup?: () => void): ShutdownSignals =>
     new ShutdownSignals(process, { logger, graceMs, exit: (code) => process.exit(code), onHangup });
 
+  // A long-running command's action: its exit code, with the shared signal handler around it.
+  const untilDone =
+    <O>(command: (opts: O, config: AppConfig, logger: Logger, signal: AbortSignal) => Promise<number>) =>
+    async (opts: O): Promise<void> => {
+      const { config, logger } = context();
+      const signals = shutdownSignals(logger, config.shutdownGraceMs);
+      try {
+        exitCode = await command(opts, config, logger, signals.signal);
+      } finally {
+        signals.dispose();
+      }
+    };
+
   const serveCommand = (mode: ServiceMode, description: string): void => {
     program
       .command(mode)
@@ -159,15 +172,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--scored-at <when>', 'scoredAt of each result: event (= detectedAt; reproducible bytes) or now').choices(['event', 'now']).default('event'))
     .option('--report <file>', 'also write the summary JSON here')
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'json', 'none']).default('auto'))
-    .action(async (opts: BackfillCommandOptions) => {
-      const { config, logger } = context();
-      const signals = shutdownSignals(logger, config.shutdownGraceMs);
-      try {
-        exitCode = await backfillCommand(opts, config, logger, process.stderr.isTTY === true, signals.signal);
-      } finally {
-        signals.dispose();
-      }
-    });
+    .action(untilDone<BackfillCommandOptions>((opts, config, logger, signal) => backfillCommand(opts, config, logger, process.stderr.isTTY === true, signal)));
 
   program
     .command('ledger')
@@ -179,15 +184,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--exactly-once', 'also fail on duplicates in the output topic')
     .option('--sample <n>', 'example ids listed per problem', '20')
     .option('--report <file>', 'also write the JSON report here')
-    .action(async (opts: LedgerCommandOptions) => {
-      const { config, logger } = context();
-      const signals = shutdownSignals(logger, config.shutdownGraceMs);
-      try {
-        exitCode = await ledgerCommand(opts, config, logger, signals.signal);
-      } finally {
-        signals.dispose();
-      }
-    });
+    .action(untilDone<LedgerCommandOptions>(ledgerCommand));
 
   program
     .command('replay')
@@ -197,15 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--rate <events/s>', 'events per second', '1000')
     .option('--rounds <n>', 'replay the file n times; later rounds suffix ids with #<round>', '1')
     .option('--loop', 'replay until stopped (SIGTERM/SIGINT)')
-    .action(async (opts: ReplayCommandOptions) => {
-      const { config, logger } = context();
-      const signals = shutdownSignals(logger, config.shutdownGraceMs);
-      try {
-        exitCode = await replayCommand(opts, config, logger, signals.signal);
-      } finally {
-        signals.dispose();
-      }
-    });
+    .action(untilDone<ReplayCommandOptions>(replayCommand));
 
   program
     .command('features')

@@ -73,7 +73,7 @@ const F = {
  * allocation-free: the caller owns and reuses the buffer.
  */
 export function writeFeatures(op: Opportunity, out: Float32Array, offset = 0): void {
-  if (offset < 0 || offset + FEATURE_COUNT > out.length) throw new RangeError(`no room for ${FEATURE_COUNT} features at offset ${offset}`);
+  if (offset < 0 || offset + FEATURE_COUNT > out.length) throw new ScorerError('INTERNAL', `no room for ${FEATURE_COUNT} features at offset ${offset}`);
   const o = offset;
   const L = op.longFundingRate;
   const S = op.shortFundingRate;

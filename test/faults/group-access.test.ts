@@ -4,10 +4,15 @@
 // nothing lost once access is back, without a redeploy.
 import { AclOperationTypes, AclResourceTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { testAdmin, testKafka } from '../helpers/kafka.js';
+import { createServer } from 'node:net';
+import { loadConfig } from '../../src/config/index.js';
+import { hasCode } from '../../src/errors.js';
+import { createLogger } from '../../src/logging/index.js';
+import { ScorerService } from '../../src/service/index.js';
+import { clientEnv, testAdmin, testKafka } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
-import { isReady, spawnWorker, waitFor } from '../helpers/worker.js';
+import { freePort, isReady, spawnWorker, waitFor } from '../helpers/worker.js';
 import { FULL, IN_FLIGHT_PER_KILL, TIMEOUT, audit, between, deny, figures, metricValue, saslEnv, sleep, stream } from './support.js';
 
 const RESTARTS = 'opportunity_scorer_consumer_restarts_total';
@@ -59,4 +64,25 @@ describe('fault suite: consumer group access', () => {
     expect(worker.logs()).toMatch(/\[KAFKA_UNAVAILABLE\] the consumer of group \S+ crashed while starting: .*check the group's ACLs/);
     expect(worker.logs()).toContain('Group authorization failed');
   });
+
+  it('in process: a start denied its group closes its HTTP port and consumer again (nothing left running)', async () => {
+    const admin = await testAdmin(testKafka());
+    const topics = await workerTopics(admin);
+    await deny(admin, AclResourceTypes.GROUP, topics.group, AclOperationTypes.READ);
+    const port = await freePort();
+    const config = loadConfig({ env: { ...saslEnv(topics.env), ...clientEnv(), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'silent' } });
+    const started = ScorerService.start({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test', mode: 'run' });
+    await expect(started).rejects.toSatisfy((err: unknown) => hasCode(err, 'KAFKA_UNAVAILABLE'));
+    expect(await portIsFree(port)).toBe(true);
+    expect((await admin.describeGroups([topics.group])).groups[0]?.members ?? []).toEqual([]);
+  });
 });
+
+/** Whether this process can listen on the port now (nothing else holds it). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}

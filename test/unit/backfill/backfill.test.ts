@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,5 +166,64 @@ describe('backfill', () => {
     expect(strict.status, strict.stderr).toBe(3);
     expect(strict.stderr).toContain('exceed --max-reject-ratio');
     expect(run('0.2').status).toBe(0);
+  });
+
+  it('SIGTERM stops the command after the current chunk: exit 130, a resumable checkpoint, and --resume completes it exactly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backfill-'));
+    const input = join(dir, 'in.jsonl');
+    // 20,000 rows in chunks of 4: every chunk writes its results and a checkpoint, so the run lasts seconds.
+    const all = Array.from({ length: 4 }, (_, round) => lines.map((l) => l.replace(/"id":"([^"]+)"/, `"id":"$1#${round}"`))).flat();
+    writeFileSync(input, `${all.join('\n')}\n`);
+    const output = join(dir, 'out.jsonl');
+    const cli = (out: string, ...more: string[]): string[] => ['--import', 'tsx', BIN, 'backfill', '--input', input, '--output', out, '--progress', 'none', ...more];
+    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+    const child = spawn(process.execPath, cli(output, '--chunk-size', '4'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const checkpoint = `${output}.checkpoint.json`;
+    for (let i = 0; i < 600 && !existsSync(checkpoint); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(existsSync(checkpoint), stderr).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain('--resume');
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { rowsDone: number };
+    expect(saved.rowsDone).toBeGreaterThan(0);
+    expect(saved.rowsDone).toBeLessThan(all.length);
+    expect(saved.rowsDone % 4).toBe(0); // stopped at a chunk boundary
+    expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(saved.rowsDone);
+
+    const resumed = spawnSync(process.execPath, cli(output, '--resume'), { env, encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ completed: true, resumedFrom: saved.rowsDone, rowsDone: all.length, scored: all.length });
+    const once = spawnSync(process.execPath, cli(join(dir, 'once.jsonl')), { env, encoding: 'utf8' });
+    expect(once.status, once.stderr).toBe(0);
+    expect(readFileSync(output, 'utf8')).toBe(readFileSync(join(dir, 'once.jsonl'), 'utf8'));
+  }, 120_000);
+
+  it('--resume with a corrupt checkpoint is an error naming the file, and touches no output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backfill-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, `${lines.slice(0, 10).join('\n')}\n`);
+    const output = join(dir, 'out.jsonl');
+    writeFileSync(output, 'partial\n');
+    writeFileSync(`${output}.checkpoint.json`, '{"rowsDone": 5, "outputB');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', BIN, 'backfill', '--input', input, '--output', output, '--resume', '--progress', 'none'], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('[CHECKPOINT_INVALID]');
+    expect(run.stderr).toContain(`${output}.checkpoint.json`);
+    expect(readFileSync(output, 'utf8')).toBe('partial\n');
+  });
+
+  it('names every bad numeric option at once (exit 2)', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', BIN, 'backfill', '--input', SAMPLE, '--output', join(tmpdir(), 'never.jsonl'), '--chunk-size', 'lots', '--top-k', '0', '--max-reject-ratio', 'x'], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    for (const option of ['--chunk-size', '--top-k', '--max-reject-ratio']) expect(run.stderr).toContain(option);
   });
 });
