@@ -1,9 +1,13 @@
 // The benchmark suite: `npm run bench` runs every scenario against the co-located broker; `npm run bench -- <name>…`
-// runs some (inference, pipeline, e2e, latency, http, overload, oip). Throughputs are reported next to a baseline
+// runs some (inference, pipeline, backfill, e2e, latency, http, overload, oip). Throughputs are reported next to a baseline
 // measured in the same run. Results: bench-results/<timestamp>.json; `--record` also appends them to BENCHMARKS.md.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { appendFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { join } from 'node:path';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Consumer as PltConsumer, MessagesStreamModes, Producer as PltProducer, ProduceAcks, compatibilityPartitioner } from '@platformatic/kafka';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -601,8 +605,47 @@ async function oip(): Promise<Result> {
   return { scenario: 'OIP v2 infer (feature tensor, JSON and binary) beside /predict/batch, 64 rows a request', ...out };
 }
 
+// ---------- backfill: file -> file on the main thread and on scoring threads ----------
+/**
+ * 1,000,000 rows (the sample 200 times over, ids made unique) scored file -> file by the built CLI: one thread, then
+ * `--threads auto`; wall time, peak RSS (GNU time) and whether the two outputs are the same bytes.
+ */
+async function backfill(): Promise<Result> {
+  const rows = Number(process.env.BENCH_BACKFILL_ROWS ?? 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-backfill-'));
+  const input = join(dir, 'in.jsonl');
+  const out = createWriteStream(input);
+  for (let i = 0; i < rows; i++) {
+    const line = SAMPLE[i % SAMPLE.length] as string;
+    const round = Math.floor(i / SAMPLE.length);
+    if (!out.write(`${round === 0 ? line : line.replace(/"id":"([^"]+)"/, `"id":"$1#${round}"`)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await finished(out);
+  const runs: Result[] = [];
+  const digests: string[] = [];
+  for (const threads of ['1', 'auto']) {
+    const output = join(dir, `out-${threads}.jsonl`);
+    const args = ['-f', '%M', process.execPath, `${ROOT}dist/cli/bin.js`, 'backfill', '--input', input, '--output', output, '--model', 'opportunity-scorer@production', '--threads', threads, '--progress', 'none'];
+    const started = performance.now();
+    const run = spawnSync('/usr/bin/time', args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 26 });
+    const seconds = (performance.now() - started) / 1000;
+    if (run.status !== 0) throw new Error(`backfill --threads ${threads} failed: ${run.stderr.slice(-2000)}`);
+    const summary = JSON.parse(run.stdout) as { scored: number; threads: number; rowsPerSecond: number };
+    const rssKiB = Number(run.stderr.trim().split('\n').at(-1));
+    const hash = createHash('sha256');
+    for await (const piece of createReadStream(output)) hash.update(piece as Buffer);
+    digests.push(hash.digest('hex'));
+    runs.push({ threads: summary.threads, scored: summary.scored, seconds: Number(seconds.toFixed(2)), rowsPerSecond: Math.round(rows / seconds), jobRowsPerSecond: summary.rowsPerSecond, peakRssMiB: Math.round(rssKiB / 1024) });
+    rmSync(output, { force: true });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const [single, parallel] = runs as [Result, Result];
+  return { scenario: `backfill ${rows.toLocaleString('en')} rows JSONL file -> JSONL file (bundle @production)`, single, parallel, speedup: Number(((parallel.rowsPerSecond as number) / (single.rowsPerSecond as number)).toFixed(2)), sameBytes: digests[0] === digests[1] };
+}
+
 // ---------- runner ----------
-const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, e2e, latency, http, overload, oip };
+const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, backfill, e2e, latency, http, overload, oip };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
 const needsKafka = names.some((n) => ['e2e', 'latency', 'http', 'overload'].includes(n));

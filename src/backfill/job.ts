@@ -1,12 +1,14 @@
 import type { RecordDecoder } from '../codec/index.js';
-import { deriveEventId, type ScoredOpportunity, scoredOpportunity } from '../contract/index.js';
+import { readJsonlLines } from '../files/index.js';
 import type { ScoringEngine } from '../inference/index.js';
-import { type Decoded, scoreDecoded } from '../pipeline/index.js';
+import type { Decoded } from '../pipeline/index.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { RejectsFile } from './rejects.js';
+import { type RowInput, type ScoredRows, scoreRows } from './score-rows.js';
 import { type Sink, type SinkSpec, openSink } from './sinks.js';
-import { type SourceRow, type SourceSpec, readSource } from './sources.js';
-import { BackfillStatistics, type BacktestReport, type CompareReport, type OutputDistributions } from './statistics.js';
+import { type SourceRow, type SourceSpec, fileFormat, readSource } from './sources.js';
+import { BackfillStatistics, type BacktestReport, type CompareReport, type OutputDistributions, type RowFacts } from './statistics.js';
+import { ScoringThreads } from './threads.js';
 
 export interface BackfillOptions {
   readonly source: SourceSpec;
@@ -27,6 +29,14 @@ export interface BackfillOptions {
   readonly compare?: { readonly threshold: number; readonly topK: number } | undefined;
   /** Backtest ranking cut (precision@k). */
   readonly backtestTopK?: number;
+  /** Score JSONL file inputs on this many threads, each loading these bundles (the engine's, pinned). */
+  readonly threads?: ThreadsOption | undefined;
+}
+
+export interface ThreadsOption {
+  readonly count: number;
+  readonly primaryDir: string;
+  readonly shadowDir?: string | undefined;
 }
 
 export interface Progress {
@@ -51,6 +61,8 @@ export interface BackfillSummary {
   readonly outputs: OutputDistributions;
   readonly backtest?: BacktestReport;
   readonly compare?: CompareReport;
+  /** Threads that scored (1: the main thread). */
+  readonly threads: number;
 }
 
 /**
@@ -62,8 +74,9 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const started = performance.now();
   const checkpoint = options.resume === true && options.checkpointPath !== undefined ? await readCheckpoint(options.checkpointPath) : undefined;
   const skip = checkpoint?.rowsDone ?? 0;
-  const sink: Sink = await openSink(options.sink, checkpoint?.outputBytes);
-  const rejects = await RejectsFile.open(options.rejectsPath, checkpoint?.rejectsBytes);
+  const threads = parallelInput(options) ? await ScoringThreads.start(options.threads?.count ?? 1, { ...(options.threads as ThreadsOption), chunkSize: options.chunkSize, scoredAt: options.scoredAt }) : undefined;
+  let sink: Sink | undefined;
+  let rejects: RejectsFile | undefined;
   const statistics = new BackfillStatistics(options.compare);
 
   let rowsDone = skip;
@@ -71,58 +84,69 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   let scored = checkpoint?.scored ?? 0;
   let rejected = checkpoint?.rejected ?? 0;
 
-  const processChunk = async (chunk: readonly SourceRow[]): Promise<void> => {
-    const decoded = await decodeRows(chunk, options.decoder);
-    const results = await scoreDecoded(decoded, {
-      engine: options.engine,
-      fallbackId: (i) => {
-        const row = chunk[i] as SourceRow;
-        return row.position ? deriveEventId(row.position.topic, row.position.partition, row.position.offset) : `row-${row.row}`;
-      },
-    });
-    const out: ScoredOpportunity[] = [];
-    for (const [i, result] of results.entries()) {
-      const row = chunk[i] as SourceRow;
-      if (result.kind !== 'scored') {
-        rejected++;
-        await rejects.write(row.row, result.kind === 'rejected' ? result.id : undefined, row.position, result.message);
-        continue;
-      }
-      const { opportunity, outcome } = result;
-      const at = options.scoredAt === 'event' ? opportunity.detectedAt : options.scoredAt;
-      const s = scoredOpportunity(opportunity, outcome.scores, outcome.verdict, outcome.model, at, row.position ?? null);
-      out.push(s);
-      statistics.add(opportunity, s, result.record, outcome);
-    }
-    await sink.write(out);
-    scored += out.length;
-    rowsDone = chunk[chunk.length - 1]?.row ?? rowsDone;
-    if (options.checkpointPath !== undefined && sink.bytes !== undefined) {
-      await writeCheckpoint(options.checkpointPath, { rowsDone, outputBytes: sink.bytes, rejectsBytes: rejects.bytes, scored, rejected });
+  /** Writes one chunk's results (chunks in input order), then records the complete prefix. */
+  const write = async (result: ScoredRows): Promise<void> => {
+    const out = sink as Sink;
+    const rejectFile = rejects as RejectsFile;
+    for (const r of result.rejects) await rejectFile.write(r.row, r.id, r.position, r.reason);
+    rejected += result.rejects.length;
+    await out.write(result.scored);
+    result.scored.forEach((s, i) => statistics.add(s, result.facts[i] as RowFacts));
+    scored += result.scored.length;
+    rowsDone = result.lastRow;
+    if (options.checkpointPath !== undefined && out.bytes !== undefined) {
+      await writeCheckpoint(options.checkpointPath, { rowsDone, outputBytes: out.bytes, rejectsBytes: rejectFile.bytes, scored, rejected });
     }
     options.onProgress?.({ rowsRead, scored, rejected, elapsedSeconds: (performance.now() - started) / 1000 });
   };
 
   let completed = true;
   try {
-    let chunk: SourceRow[] = [];
-    for await (const row of readSource(options.source)) {
-      if (row.row <= skip) continue;
-      rowsRead = row.row;
-      chunk.push(row);
-      if (chunk.length >= options.chunkSize) {
-        await processChunk(chunk);
-        chunk = [];
-        if (options.signal?.aborted === true) {
-          completed = false;
-          break;
+    sink = await openSink(options.sink, checkpoint?.outputBytes);
+    rejects = await RejectsFile.open(options.rejectsPath, checkpoint?.rejectsBytes);
+    if (threads === undefined) {
+      let chunk: SourceRow[] = [];
+      for await (const row of readSource(options.source)) {
+        if (row.row <= skip) continue;
+        rowsRead = row.row;
+        chunk.push(row);
+        if (chunk.length >= options.chunkSize) {
+          await write(await scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt));
+          chunk = [];
+          if (options.signal?.aborted === true) {
+            completed = false;
+            break;
+          }
         }
       }
+      if (completed && chunk.length > 0) await write(await scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt));
+    } else {
+      // Chunks of lines go to the scoring threads; results are written in input order, a bounded number in flight.
+      const inFlight: Array<Promise<ScoredRows>> = [];
+      const maxInFlight = 2 * (options.threads?.count ?? 1);
+      let chunk: Array<{ row: number; line: string }> = [];
+      for await (const line of readJsonlLines((options.source as Extract<SourceSpec, { kind: 'file' }>).path)) {
+        if (line.row <= skip) continue;
+        rowsRead = line.row;
+        chunk.push(line);
+        if (chunk.length >= options.chunkSize) {
+          inFlight.push(threads.score(chunk));
+          chunk = [];
+          if (inFlight.length >= maxInFlight) await write(await (inFlight.shift() as Promise<ScoredRows>));
+          if (options.signal?.aborted === true) {
+            completed = false;
+            break;
+          }
+        }
+      }
+      if (completed && chunk.length > 0) inFlight.push(threads.score(chunk));
+      // Interrupted or done: what was handed out is written, so the checkpoint stays a complete prefix.
+      while (inFlight.length > 0) await write(await (inFlight.shift() as Promise<ScoredRows>));
     }
-    if (completed && chunk.length > 0) await processChunk(chunk);
   } finally {
-    await sink.close();
-    await rejects.close();
+    await threads?.close();
+    await sink?.close();
+    await rejects?.close();
   }
   if (completed && options.checkpointPath !== undefined) await removeCheckpoint(options.checkpointPath);
 
@@ -143,14 +167,23 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     outputs: statistics.outputs(),
     ...(backtest === undefined ? {} : { backtest }),
     ...(compare === undefined ? {} : { compare }),
+    threads: threads === undefined ? 1 : (options.threads?.count ?? 1),
   };
 }
 
+/** Scoring threads apply to JSONL files (read as lines; other formats and topics are parsed on the main thread). */
+function parallelInput(options: BackfillOptions): boolean {
+  return options.threads !== undefined && options.threads.count > 1 && options.source.kind === 'file' && fileFormat(options.source.path, options.source.format) === 'jsonl';
+}
+
 /** File rows arrive parsed (or with why they could not be read); topic rows carry bytes for the configured codec. */
-async function decodeRows(chunk: readonly SourceRow[], decoder: RecordDecoder): Promise<Decoded[]> {
+async function decodeRows(chunk: readonly SourceRow[], decoder: RecordDecoder): Promise<RowInput[]> {
+  let decoded: Decoded[];
   if (chunk.some((r) => r.value !== undefined)) {
-    const decoded = await decoder.decode(chunk.map((r) => ({ value: r.value ?? null })));
-    return decoded.map((d) => (d.ok ? { ok: true, record: d.record } : { ok: false, code: d.error.code, message: d.error.message }));
+    const outcomes = await decoder.decode(chunk.map((r) => ({ value: r.value ?? null })));
+    decoded = outcomes.map((d) => (d.ok ? { ok: true, record: d.record } : { ok: false, code: d.error.code, message: d.error.message }));
+  } else {
+    decoded = chunk.map((r): Decoded => (r.record !== undefined ? { ok: true, record: r.record } : { ok: false, code: 'DECODE_FAILED', message: r.error ?? 'unreadable row' }));
   }
-  return chunk.map((r): Decoded => (r.record !== undefined ? { ok: true, record: r.record } : { ok: false, code: 'DECODE_FAILED', message: r.error ?? 'unreadable row' }));
+  return chunk.map((r, i) => ({ row: r.row, decoded: decoded[i] as Decoded, position: r.position }));
 }

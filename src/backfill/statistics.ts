@@ -57,6 +57,27 @@ export interface CompareReport {
   readonly decision: { readonly threshold: number; readonly disagreement: number };
 }
 
+/**
+ * What the statistics need of a scored row beyond its output (plain numbers, so a scoring thread can send them): the
+ * funding differential (the baseline's ranking), the labels where the input has them, and the shadow's scores.
+ */
+export interface RowFacts {
+  readonly differential: number;
+  readonly labels?: { readonly success: number; readonly profit: number; readonly duration: number } | undefined;
+  readonly shadow?: { readonly model: string; readonly predictedProfitPercent: number; readonly successProbability: number; readonly predictedDurationHours: number; readonly compositeScore: number } | undefined;
+}
+
+export function rowFacts(opportunity: Opportunity, record: Readonly<Record<string, unknown>>, outcome: Scored): RowFacts {
+  const { labelSuccess, labelProfitPercent, labelDurationHours } = record;
+  const labelled = typeof labelSuccess === 'number' && typeof labelProfitPercent === 'number' && typeof labelDurationHours === 'number';
+  const shadow = outcome.shadow;
+  return {
+    differential: opportunity.fundProfit8h,
+    labels: labelled ? { success: labelSuccess, profit: labelProfitPercent, duration: labelDurationHours } : undefined,
+    shadow: shadow === undefined ? undefined : { model: `${shadow.model.bundle}@${shadow.model.version}`, ...shadow.scores, compositeScore: shadow.compositeScore },
+  };
+}
+
 const OUTPUTS = ['predictedProfitPercent', 'successProbability', 'predictedDurationHours', 'compositeScore'] as const;
 type Output = (typeof OUTPUTS)[number];
 
@@ -84,29 +105,29 @@ export class BackfillStatistics {
     return this.#model;
   }
 
-  add(opportunity: Opportunity, scored: ScoredOpportunity, record: Readonly<Record<string, unknown>>, outcome: Scored): void {
-    this.#model = `${outcome.model.bundle}@${outcome.model.version}`;
+  add(scored: ScoredOpportunity, facts: RowFacts): void {
+    this.#model = `${scored.modelBundle}@${scored.modelVersion}`;
     for (const k of OUTPUTS) this.#outputs[k].push(scored[k]);
-    const { labelSuccess, labelProfitPercent, labelDurationHours } = record;
-    if (typeof labelSuccess === 'number' && typeof labelProfitPercent === 'number' && typeof labelDurationHours === 'number') {
+    if (facts.labels !== undefined) {
       const l = this.#labels;
-      l.success.push(labelSuccess);
-      l.profit.push(labelProfitPercent);
-      l.duration.push(labelDurationHours);
-      l.differential.push(opportunity.fundProfit8h);
+      l.success.push(facts.labels.success);
+      l.profit.push(facts.labels.profit);
+      l.duration.push(facts.labels.duration);
+      l.differential.push(facts.differential);
       l.predSuccess.push(scored.successProbability);
       l.predProfit.push(scored.predictedProfitPercent);
       l.predDuration.push(scored.predictedDurationHours);
       l.rank.push(scored.rankScore);
       l.take.push(scored.take ? 1 : 0);
     }
-    if (outcome.shadow !== undefined && this.#compare !== undefined) {
-      this.#shadowModel = `${outcome.shadow.model.bundle}@${outcome.shadow.model.version}`;
-      this.#shadow.predictedProfitPercent.push(outcome.shadow.scores.predictedProfitPercent);
-      this.#shadow.successProbability.push(outcome.shadow.scores.successProbability);
-      this.#shadow.predictedDurationHours.push(outcome.shadow.scores.predictedDurationHours);
-      this.#shadow.compositeScore.push(outcome.shadow.compositeScore);
-      if (outcome.compositeScore >= this.#compare.threshold !== outcome.shadow.compositeScore >= this.#compare.threshold) this.#disagreements++;
+    const shadow = facts.shadow;
+    if (shadow !== undefined && this.#compare !== undefined) {
+      this.#shadowModel = shadow.model;
+      this.#shadow.predictedProfitPercent.push(shadow.predictedProfitPercent);
+      this.#shadow.successProbability.push(shadow.successProbability);
+      this.#shadow.predictedDurationHours.push(shadow.predictedDurationHours);
+      this.#shadow.compositeScore.push(shadow.compositeScore);
+      if (scored.compositeScore >= this.#compare.threshold !== shadow.compositeScore >= this.#compare.threshold) this.#disagreements++;
     }
   }
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { type BackfillSummary, type Progress, type SinkSpec, type SourceSpec, runBackfill } from '../backfill/index.js';
+import { type BackfillSummary, type Progress, type SinkSpec, type SourceSpec, autoThreads, runBackfill } from '../backfill/index.js';
 import { confluentSchemaRegistry, createDecoder } from '../codec/index.js';
 import type { AppConfig } from '../config/index.js';
 import { ScorerError } from '../errors.js';
@@ -28,6 +28,7 @@ export interface BackfillCommandOptions {
   readonly maxRejectRatio: string;
   readonly resume?: boolean;
   readonly chunkSize: string;
+  readonly threads: string;
   readonly scoredAt: string;
   readonly report?: string;
   readonly progress: 'auto' | 'bar' | 'json' | 'none';
@@ -65,8 +66,10 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
 
   // The model is pinned for the whole run: resolved once, never reloaded.
   const [refA, refB] = opts.compare ?? [opts.model ?? config.model.ref, undefined];
-  const primary = await loadReadyBundle((await resolveModelRef(config.model.dir, refA as string)).dir);
-  const shadow = refB === undefined ? undefined : await loadReadyBundle((await resolveModelRef(config.model.dir, refB)).dir);
+  const primaryDir = (await resolveModelRef(config.model.dir, refA as string)).dir;
+  const shadowDir = refB === undefined ? undefined : (await resolveModelRef(config.model.dir, refB)).dir;
+  const primary = await loadReadyBundle(primaryDir);
+  const shadow = shadowDir === undefined ? undefined : await loadReadyBundle(shadowDir);
   const { chunkSize, topK, threshold, maxRejectRatio } = numbers;
   const engine = new ScoringEngine({ primary, shadow }, { maxSize: chunkSize, maxDelayMs: 0, queueMax: chunkSize * 4 });
   const registry = config.codec.schemaRegistryUrl === undefined ? undefined : confluentSchemaRegistry({ url: config.codec.schemaRegistryUrl });
@@ -104,6 +107,7 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
       onProgress,
       compare: refB === undefined ? undefined : { threshold, topK },
       backtestTopK: topK,
+      threads: { count: numbers.threads, primaryDir, shadowDir },
     });
   } finally {
     bar?.stop();
@@ -128,7 +132,7 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
 }
 
 /** The numeric options, checked together: every bad one is named (NaN never reaches the batcher). */
-function parseNumbers(opts: BackfillCommandOptions, defaultThreshold: number): { chunkSize: number; topK: number; threshold: number; maxRejectRatio: number } {
+function parseNumbers(opts: BackfillCommandOptions, defaultThreshold: number): { chunkSize: number; topK: number; threshold: number; maxRejectRatio: number; threads: number } {
   const problems: string[] = [];
   const integer = (name: string, text: string, min: number, max: number): number => {
     const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
@@ -145,6 +149,7 @@ function parseNumbers(opts: BackfillCommandOptions, defaultThreshold: number): {
     topK: integer('top-k', opts.topK ?? '100', 1, 10_000_000),
     threshold: opts.threshold === undefined ? defaultThreshold : real('threshold', opts.threshold, -1e9, 1e9),
     maxRejectRatio: real('max-reject-ratio', opts.maxRejectRatio, 0, 1),
+    threads: opts.threads === 'auto' ? autoThreads() : integer('threads', opts.threads, 1, 64),
   };
   if (problems.length > 0) throw new ScorerError('CONFIG_INVALID', `invalid backfill options:\n  - ${problems.join('\n  - ')}`);
   return parsed;

@@ -169,6 +169,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--max-reject-ratio <ratio>', 'exit 3 when rejected/read exceeds this', '0.05')
     .option('--resume', 'continue an interrupted run from its checkpoint (JSONL and CSV outputs)')
     .option('--chunk-size <n>', 'rows per chunk (and model batch)', '1024')
+    .option('--threads <n|auto>', 'scoring threads for JSONL file inputs (auto: one per core, at most 4; 1: the main thread); the output is the same bytes', 'auto')
     .addOption(new Option('--scored-at <when>', 'scoredAt of each result: event (= detectedAt; reproducible bytes) or now').choices(['event', 'now']).default('event'))
     .option('--report <file>', 'also write the summary JSON here')
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'json', 'none']).default('auto'))

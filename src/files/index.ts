@@ -1,2 +1,2 @@
-export { type FileRecord, type RecordFileFormat, isMissingFile, readRecords, recordFileFormat } from './records.js';
+export { type FileRecord, type RecordFileFormat, isMissingFile, parseJsonlLine, readJsonlLines, readRecords, recordFileFormat } from './records.js';
 export { csvField, csvFloat } from './csv.js';

@@ -25,14 +25,24 @@ export async function* readRecords(path: string, format: RecordFileFormat = reco
     yield* readAvroContainer(path);
     return;
   }
+  for await (const { row, line } of readJsonlLines(path)) yield parseJsonlLine(row, line);
+}
+
+/** The non-blank lines of a JSONL file with their row numbers (blank lines count as rows but are skipped). */
+export async function* readJsonlLines(path: string): AsyncGenerator<{ readonly row: number; readonly line: string }> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
   let row = 0;
   for await (const line of lines) {
     row++;
     if (line.trim() === '') continue;
-    const outcome = decodeJson(Buffer.from(line, 'utf8'));
-    yield outcome.ok ? { ok: true, row, record: outcome.record as Record<string, unknown> } : { ok: false, row, error: outcome.error };
+    yield { row, line };
   }
+}
+
+/** One JSONL line as a record, or why it is not one (what readRecords yields for it). */
+export function parseJsonlLine(row: number, line: string): FileRecord {
+  const outcome = decodeJson(Buffer.from(line, 'utf8'));
+  return outcome.ok ? { ok: true, row, record: outcome.record as Record<string, unknown> } : { ok: false, row, error: outcome.error };
 }
 
 async function* readAvroContainer(path: string): AsyncGenerator<FileRecord> {
