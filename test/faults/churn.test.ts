@@ -8,13 +8,13 @@ import { type WorkerProcess, spawnWorker } from '../helpers/worker.js';
 import { FULL, IN_FLIGHT_PER_KILL, TIMEOUT, audit, between, figures, sleep, stream } from './support.js';
 
 describe('fault suite: group churn', () => {
-  it('three workers joining and leaving (SIGTERM and SIGKILL) while events flow: nothing lost', async () => {
+  it.each(['at-least-once', 'exactly-once'] as const)('%s: three workers joining and leaving (SIGTERM and SIGKILL) while events flow: nothing lost', async (delivery) => {
     const started = Date.now();
     const kafka = testKafka();
     const admin = await testAdmin(kafka);
     const topics = await workerTopics(admin, 6);
-    const env = { ...topics.env, CONSUMER_SESSION_TIMEOUT_MS: '6000' };
-    const events = sampleEvents(FULL ? 90_000 : 30_000, 'churn');
+    const env = { ...topics.env, CONSUMER_SESSION_TIMEOUT_MS: '6000', DELIVERY: delivery };
+    const events = sampleEvents(FULL ? 90_000 : 30_000, `churn-${delivery}`);
     const producing = stream(kafka, topics.input, events, 3_000);
     const workers: WorkerProcess[] = [];
     const join = async (): Promise<void> => {
@@ -43,10 +43,11 @@ describe('fault suite: group churn', () => {
     const r = await audit(kafka, topics, ids);
     for (const w of workers) w.signal('SIGTERM');
     for (const w of workers) expect(await w.exited).toBe(0);
-    const f = figures('three workers joining and leaving', rounds, ids, r, started);
+    const f = figures(`three workers joining and leaving (${delivery})`, rounds, ids, r, started);
     expect(f.missing).toBe(0);
     expect(f.inBoth).toBe(0);
-    // Only the killed members can leave written-but-uncommitted chunks behind; those that drain commit first.
-    expect(f.duplicated).toBeLessThanOrEqual(kills * IN_FLIGHT_PER_KILL);
+    // At-least-once: only the killed members can leave written-but-uncommitted chunks behind; those that drain
+    // commit first. Exactly-once: none, a killed member's open transaction is aborted.
+    expect(f.duplicated).toBeLessThanOrEqual(delivery === 'exactly-once' ? 0 : kills * IN_FLIGHT_PER_KILL);
   }, TIMEOUT);
 });
