@@ -5,9 +5,9 @@ import type { Decoded } from '../pipeline/index.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { RejectsFile } from './rejects.js';
 import { type RowInput, type ScoredRows, scoreRows } from './score-rows.js';
-import { type Sink, type SinkSpec, openSink } from './sinks.js';
+import { type Sink, type SinkSpec, openSink, sinkFormat } from './sinks.js';
 import { type SourceRow, type SourceSpec, fileFormat, readSource } from './sources.js';
-import { BackfillStatistics, type BacktestReport, type CompareReport, type OutputDistributions, type RowFacts } from './statistics.js';
+import { BackfillStatistics, type BacktestReport, type CompareReport, type OutputDistributions } from './statistics.js';
 import { ScoringThreads } from './threads.js';
 
 export interface BackfillOptions {
@@ -74,7 +74,11 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const started = performance.now();
   const checkpoint = options.resume === true && options.checkpointPath !== undefined ? await readCheckpoint(options.checkpointPath) : undefined;
   const skip = checkpoint?.rowsDone ?? 0;
-  const threads = parallelInput(options) ? await ScoringThreads.start(options.threads?.count ?? 1, { ...(options.threads as ThreadsOption), chunkSize: options.chunkSize, scoredAt: options.scoredAt }) : undefined;
+  // JSONL file outputs are encoded in the scoring threads: the main thread then only writes their bytes.
+  const encodeJsonl = options.sink.kind === 'file' && sinkFormat(options.sink.path, options.sink.format) === 'jsonl';
+  const threads = parallelInput(options)
+    ? await ScoringThreads.start(options.threads?.count ?? 1, { ...(options.threads as ThreadsOption), chunkSize: options.chunkSize, scoredAt: options.scoredAt, encodeJsonl })
+    : undefined;
   let sink: Sink | undefined;
   let rejects: RejectsFile | undefined;
   const statistics = new BackfillStatistics(options.compare);
@@ -90,9 +94,10 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     const rejectFile = rejects as RejectsFile;
     for (const r of result.rejects) await rejectFile.write(r.row, r.id, r.position, r.reason);
     rejected += result.rejects.length;
-    await out.write(result.scored);
-    result.scored.forEach((s, i) => statistics.add(s, result.facts[i] as RowFacts));
-    scored += result.scored.length;
+    if (result.encoded !== undefined && out.writeEncoded !== undefined) await out.writeEncoded(result.encoded);
+    else await out.write(result.scored);
+    statistics.add(result.stats);
+    scored += result.stats.count;
     rowsDone = result.lastRow;
     if (options.checkpointPath !== undefined && out.bytes !== undefined) {
       await writeCheckpoint(options.checkpointPath, { rowsDone, outputBytes: out.bytes, rejectsBytes: rejectFile.bytes, scored, rejected });

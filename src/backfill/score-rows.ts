@@ -1,7 +1,7 @@
 import { type ScoredOpportunity, type SourcePosition, deriveEventId, scoredOpportunity } from '../contract/index.js';
 import type { ScoringEngine } from '../inference/index.js';
 import { type Decoded, scoreDecoded } from '../pipeline/index.js';
-import { type RowFacts, rowFacts } from './statistics.js';
+import { type StatChunk, StatPacker } from './statistics.js';
 
 /** One input row as the scoring core takes it. */
 export interface RowInput {
@@ -18,11 +18,15 @@ export interface RowReject {
   readonly reason: string;
 }
 
-/** A chunk's results: outputs in input order with their facts for the statistics, and the rows left out. */
+/**
+ * A chunk's results: the outputs in input order (as records, or already encoded when an encoder was given: a scoring
+ * thread then sends bytes, not objects), their numbers for the statistics, and the rows left out.
+ */
 export interface ScoredRows {
   readonly lastRow: number;
   readonly scored: ScoredOpportunity[];
-  readonly facts: RowFacts[];
+  readonly encoded?: Uint8Array | undefined;
+  readonly stats: StatChunk;
   readonly rejects: RowReject[];
 }
 
@@ -30,7 +34,7 @@ export interface ScoredRows {
  * A chunk of backfill rows through the scoring core: the same code on the main thread and in scoring threads, so
  * the output does not depend on where a chunk ran. `scoredAt` `event` stamps each result with its detectedAt.
  */
-export async function scoreRows(rows: readonly RowInput[], engine: ScoringEngine, scoredAt: 'event' | number): Promise<ScoredRows> {
+export async function scoreRows(rows: readonly RowInput[], engine: ScoringEngine, scoredAt: 'event' | number, encode?: (records: readonly ScoredOpportunity[]) => string): Promise<ScoredRows> {
   const results = await scoreDecoded(
     rows.map((r) => r.decoded),
     {
@@ -41,17 +45,22 @@ export async function scoreRows(rows: readonly RowInput[], engine: ScoringEngine
       },
     },
   );
-  const out: ScoredRows = { lastRow: rows[rows.length - 1]?.row ?? 0, scored: [], facts: [], rejects: [] };
+  const scored: ScoredOpportunity[] = [];
+  const rejects: RowReject[] = [];
+  const stats = new StatPacker(rows.length);
   results.forEach((result, i) => {
     const row = rows[i] as RowInput;
     if (result.kind !== 'scored') {
-      out.rejects.push({ row: row.row, id: result.kind === 'rejected' ? result.id : undefined, position: row.position, reason: result.message });
+      rejects.push({ row: row.row, id: result.kind === 'rejected' ? result.id : undefined, position: row.position, reason: result.message });
       return;
     }
     const { opportunity, outcome } = result;
     const at = scoredAt === 'event' ? opportunity.detectedAt : scoredAt;
-    out.scored.push(scoredOpportunity(opportunity, outcome.scores, outcome.verdict, outcome.model, at, row.position ?? null));
-    out.facts.push(rowFacts(opportunity, result.record, outcome));
+    const s = scoredOpportunity(opportunity, outcome.scores, outcome.verdict, outcome.model, at, row.position ?? null);
+    scored.push(s);
+    stats.push(s, opportunity, result.record, outcome);
   });
-  return out;
+  const lastRow = rows[rows.length - 1]?.row ?? 0;
+  if (encode === undefined) return { lastRow, scored, stats: stats.finish(), rejects };
+  return { lastRow, scored: [], encoded: new TextEncoder().encode(encode(scored)), stats: stats.finish(), rejects };
 }

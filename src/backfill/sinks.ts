@@ -19,9 +19,16 @@ export type SinkSpec =
 export interface Sink {
   /** Writes one chunk of results, in order; resolves when they are handed to the OS (files) or acknowledged (topics). */
   write(records: readonly ScoredOpportunity[]): Promise<void>;
+  /** JSONL files: writes a chunk already encoded by jsonlText (by a scoring thread). */
+  writeEncoded?(bytes: Uint8Array): Promise<void>;
   /** Bytes written so far (files), for resuming; undefined where resuming by bytes does not apply. */
   readonly bytes: number | undefined;
   close(): Promise<void>;
+}
+
+/** A chunk of results as JSONL text: what a JSONL sink writes, wherever it is encoded. */
+export function jsonlText(records: readonly ScoredOpportunity[]): string {
+  return records.map((r) => `${scoredJson(r)}\n`).join('');
 }
 
 export function sinkFormat(path: string, explicit?: SinkFormat): SinkFormat {
@@ -69,17 +76,18 @@ export async function openSink(spec: SinkSpec, resumeAtBytes?: number): Promise<
   const out = createWriteStream(spec.path, { flags: resumeAtBytes === undefined ? 'w' : 'a' });
   let bytes = resumeAtBytes ?? 0;
   let headerDone = resumeAtBytes !== undefined && resumeAtBytes > 0;
-  const put = async (text: string): Promise<void> => {
-    bytes += Buffer.byteLength(text);
-    if (!out.write(text)) await once(out, 'drain');
+  const put = async (data: string | Uint8Array): Promise<void> => {
+    bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (!out.write(data)) await once(out, 'drain');
   };
   return {
     get bytes() {
       return bytes;
     },
+    ...(format === 'jsonl' ? { writeEncoded: put } : {}),
     async write(records) {
       if (format === 'jsonl') {
-        await put(records.map((r) => `${scoredJson(r)}\n`).join(''));
+        await put(jsonlText(records));
         return;
       }
       const rows = records.map((r) => {

@@ -58,24 +58,58 @@ export interface CompareReport {
 }
 
 /**
- * What the statistics need of a scored row beyond its output (plain numbers, so a scoring thread can send them): the
- * funding differential (the baseline's ranking), the labels where the input has them, and the shadow's scores.
+ * The numbers the statistics read of each scored row, packed per chunk (a scoring thread sends one array, not
+ * objects): the four outputs, the rank score and `take`, the funding differential (the baseline's ranking), the
+ * labels (NaN when the input has none) and the shadow's four outputs (NaN without a shadow).
  */
-export interface RowFacts {
-  readonly differential: number;
-  readonly labels?: { readonly success: number; readonly profit: number; readonly duration: number } | undefined;
-  readonly shadow?: { readonly model: string; readonly predictedProfitPercent: number; readonly successProbability: number; readonly predictedDurationHours: number; readonly compositeScore: number } | undefined;
+export interface StatChunk {
+  readonly numbers: Float64Array;
+  readonly count: number;
+  readonly model: string;
+  readonly shadowModel: string | undefined;
 }
 
-export function rowFacts(opportunity: Opportunity, record: Readonly<Record<string, unknown>>, outcome: Scored): RowFacts {
-  const { labelSuccess, labelProfitPercent, labelDurationHours } = record;
-  const labelled = typeof labelSuccess === 'number' && typeof labelProfitPercent === 'number' && typeof labelDurationHours === 'number';
-  const shadow = outcome.shadow;
-  return {
-    differential: opportunity.fundProfit8h,
-    labels: labelled ? { success: labelSuccess, profit: labelProfitPercent, duration: labelDurationHours } : undefined,
-    shadow: shadow === undefined ? undefined : { model: `${shadow.model.bundle}@${shadow.model.version}`, ...shadow.scores, compositeScore: shadow.compositeScore },
-  };
+const F = { profit: 0, success: 1, duration: 2, composite: 3, rank: 4, take: 5, differential: 6, labelSuccess: 7, labelProfit: 8, labelDuration: 9, shadowProfit: 10, shadowSuccess: 11, shadowDuration: 12, shadowComposite: 13 } as const;
+const WIDTH = 14;
+
+/** Packs a chunk's scored rows for BackfillStatistics. */
+export class StatPacker {
+  #numbers: Float64Array;
+  #count = 0;
+  #model = '';
+  #shadowModel: string | undefined;
+
+  constructor(capacity: number) {
+    this.#numbers = new Float64Array(Math.max(1, capacity) * WIDTH);
+  }
+
+  push(scored: ScoredOpportunity, opportunity: Opportunity, record: Readonly<Record<string, unknown>>, outcome: Scored): void {
+    const at = this.#count++ * WIDTH;
+    const n = this.#numbers;
+    this.#model = `${scored.modelBundle}@${scored.modelVersion}`;
+    n[at + F.profit] = scored.predictedProfitPercent;
+    n[at + F.success] = scored.successProbability;
+    n[at + F.duration] = scored.predictedDurationHours;
+    n[at + F.composite] = scored.compositeScore;
+    n[at + F.rank] = scored.rankScore;
+    n[at + F.take] = scored.take ? 1 : 0;
+    n[at + F.differential] = opportunity.fundProfit8h;
+    const { labelSuccess, labelProfitPercent, labelDurationHours } = record;
+    const labelled = typeof labelSuccess === 'number' && typeof labelProfitPercent === 'number' && typeof labelDurationHours === 'number';
+    n[at + F.labelSuccess] = labelled ? labelSuccess : Number.NaN;
+    n[at + F.labelProfit] = labelled ? labelProfitPercent : Number.NaN;
+    n[at + F.labelDuration] = labelled ? labelDurationHours : Number.NaN;
+    const shadow = outcome.shadow;
+    if (shadow !== undefined) this.#shadowModel = `${shadow.model.bundle}@${shadow.model.version}`;
+    n[at + F.shadowProfit] = shadow?.scores.predictedProfitPercent ?? Number.NaN;
+    n[at + F.shadowSuccess] = shadow?.scores.successProbability ?? Number.NaN;
+    n[at + F.shadowDuration] = shadow?.scores.predictedDurationHours ?? Number.NaN;
+    n[at + F.shadowComposite] = shadow?.compositeScore ?? Number.NaN;
+  }
+
+  finish(): StatChunk {
+    return { numbers: this.#numbers.subarray(0, this.#count * WIDTH), count: this.#count, model: this.#model, shadowModel: this.#shadowModel };
+  }
 }
 
 const OUTPUTS = ['predictedProfitPercent', 'successProbability', 'predictedDurationHours', 'compositeScore'] as const;
@@ -105,29 +139,36 @@ export class BackfillStatistics {
     return this.#model;
   }
 
-  add(scored: ScoredOpportunity, facts: RowFacts): void {
-    this.#model = `${scored.modelBundle}@${scored.modelVersion}`;
-    for (const k of OUTPUTS) this.#outputs[k].push(scored[k]);
-    if (facts.labels !== undefined) {
-      const l = this.#labels;
-      l.success.push(facts.labels.success);
-      l.profit.push(facts.labels.profit);
-      l.duration.push(facts.labels.duration);
-      l.differential.push(facts.differential);
-      l.predSuccess.push(scored.successProbability);
-      l.predProfit.push(scored.predictedProfitPercent);
-      l.predDuration.push(scored.predictedDurationHours);
-      l.rank.push(scored.rankScore);
-      l.take.push(scored.take ? 1 : 0);
-    }
-    const shadow = facts.shadow;
-    if (shadow !== undefined && this.#compare !== undefined) {
-      this.#shadowModel = shadow.model;
-      this.#shadow.predictedProfitPercent.push(shadow.predictedProfitPercent);
-      this.#shadow.successProbability.push(shadow.successProbability);
-      this.#shadow.predictedDurationHours.push(shadow.predictedDurationHours);
-      this.#shadow.compositeScore.push(shadow.compositeScore);
-      if (scored.compositeScore >= this.#compare.threshold !== shadow.compositeScore >= this.#compare.threshold) this.#disagreements++;
+  add(chunk: StatChunk): void {
+    if (chunk.count === 0) return;
+    this.#model = chunk.model;
+    const n = chunk.numbers;
+    const l = this.#labels;
+    for (let at = 0; at < chunk.count * WIDTH; at += WIDTH) {
+      const v = (field: number): number => n[at + field] as number;
+      this.#outputs.predictedProfitPercent.push(v(F.profit));
+      this.#outputs.successProbability.push(v(F.success));
+      this.#outputs.predictedDurationHours.push(v(F.duration));
+      this.#outputs.compositeScore.push(v(F.composite));
+      if (!Number.isNaN(v(F.labelSuccess))) {
+        l.success.push(v(F.labelSuccess));
+        l.profit.push(v(F.labelProfit));
+        l.duration.push(v(F.labelDuration));
+        l.differential.push(v(F.differential));
+        l.predSuccess.push(v(F.success));
+        l.predProfit.push(v(F.profit));
+        l.predDuration.push(v(F.duration));
+        l.rank.push(v(F.rank));
+        l.take.push(v(F.take));
+      }
+      if (chunk.shadowModel !== undefined && this.#compare !== undefined && !Number.isNaN(v(F.shadowComposite))) {
+        this.#shadowModel = chunk.shadowModel;
+        this.#shadow.predictedProfitPercent.push(v(F.shadowProfit));
+        this.#shadow.successProbability.push(v(F.shadowSuccess));
+        this.#shadow.predictedDurationHours.push(v(F.shadowDuration));
+        this.#shadow.compositeScore.push(v(F.shadowComposite));
+        if (v(F.composite) >= this.#compare.threshold !== v(F.shadowComposite) >= this.#compare.threshold) this.#disagreements++;
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import { parseJsonlLine } from '../files/index.js';
 import { ScoringEngine } from '../inference/index.js';
 import { loadReadyBundle } from '../registry/index.js';
 import { scoreRows } from './score-rows.js';
+import { jsonlText } from './sinks.js';
 import type { ThreadInit, ThreadReply, ThreadRequest } from './threads.js';
 
 const init = workerData as ThreadInit;
@@ -33,8 +34,9 @@ try {
       const parsed = parseJsonlLine(row, line);
       return { row, decoded: parsed.ok ? { ok: true as const, record: parsed.record } : { ok: false as const, code: parsed.error.code, message: parsed.error.message } };
     });
-    scoreRows(rows, engine, init.scoredAt).then(
-      (result) => port.postMessage({ type: 'scored', id: request.id, result } satisfies ThreadReply),
+    scoreRows(rows, engine, init.scoredAt, init.encodeJsonl === true ? jsonlText : undefined).then(
+      // The encoded bytes and the statistics' numbers move to the main thread instead of being copied.
+      (result) => port.postMessage({ type: 'scored', id: request.id, result } satisfies ThreadReply, [...(result.encoded === undefined ? [] : [result.encoded.buffer]), result.stats.numbers.buffer] as ArrayBuffer[]),
       (err: unknown) => port.postMessage(toReply(request.id, err)),
     );
   });

@@ -8,6 +8,8 @@ export interface ThreadInit {
   readonly shadowDir?: string | undefined;
   readonly chunkSize: number;
   readonly scoredAt: 'event' | number;
+  /** Encode each chunk's outputs as JSONL in the thread (for a JSONL file sink). */
+  readonly encodeJsonl?: boolean;
 }
 
 export type ThreadRequest = { readonly type: 'score'; readonly id: number; readonly rows: ReadonlyArray<{ readonly row: number; readonly line: string }> } | { readonly type: 'close' };
