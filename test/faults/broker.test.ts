@@ -1,46 +1,27 @@
 // The broker stopped mid-stream and started again on the same data, under a running worker.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
-import { freePort, spawnWorker } from '../helpers/worker.js';
-import { FULL, TIMEOUT, audit, figures, sleep, stream } from './support.js';
-
-const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
+import { spawnWorker } from '../helpers/worker.js';
+import { FULL, TIMEOUT, audit, figures, ownBroker, sleep, stream } from './support.js';
 
 describe('fault suite: broker restart', () => {
   // Exactly-once: the broker's restart aborts open transactions; what they held is fetched and written again.
   it.each(['at-least-once', 'exactly-once'] as const)('%s: broker stopped and restarted mid-stream: the worker rides it out, nothing lost', async (delivery) => {
     const started = Date.now();
-    // A broker of this test's own (the shared one must stay up for the other suites).
-    const port = await freePort();
-    const state = mkdtempSync(join(tmpdir(), 'kafka-fault-'));
-    const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_STATE_DIR: state };
-    const broker = (cmd: 'start' | 'stop'): void => {
-      const r = spawnSync('bash', [KAFKA_SCRIPT, cmd], { env, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`kafka.sh ${cmd} failed (the broker restart scenario needs the project's local broker: Java 17+ and Maven):\n${r.stderr}`);
-    };
-    broker('start');
-    onTestFinished(() => {
-      broker('stop');
-      rmSync(state, { recursive: true, force: true });
-    });
+    const broker = await ownBroker();
     // Phases with times, so a slow or stuck step is visible in CI's output.
     const phase = (name: string): void => console.log(`[faults] broker scenario: ${name} at ${Math.round((Date.now() - started) / 1000)} s`);
     phase('broker started');
-    const kafka = new Kafka({ clientId: uniqueName('fault'), brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: uniqueName('fault'), brokers: [broker.address], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const topics = { input: uniqueName('in'), output: uniqueName('out'), dlq: uniqueName('dlq'), group: uniqueName('group') };
     await admin.createTopics({ waitForLeaders: true, topics: [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 4 })) });
     await admin.disconnect();
     const worker = await spawnWorker({
-      KAFKA_BROKERS: `127.0.0.1:${port}`,
+      KAFKA_BROKERS: broker.address,
       INPUT_TOPICS: topics.input,
       OUTPUT_TOPIC: topics.output,
       DLQ_TOPIC: topics.dlq,
@@ -55,10 +36,10 @@ describe('fault suite: broker restart', () => {
     phase('worker ready');
     await stream(kafka, topics.input, first, 5_000);
     phase('first half produced');
-    broker('stop');
+    broker.stop();
     phase('broker stopped');
     await sleep(FULL ? 15_000 : 5_000);
-    broker('start');
+    broker.start();
     phase('broker restarted');
     await stream(kafka, topics.input, second, 5_000);
     phase('second half produced');

@@ -1,13 +1,18 @@
 // Shared by the fault suite's scenarios: a steady background producer, the ledger audit, the figures each scenario
 // prints (RELIABILITY.md records them from a full run), a reader of a worker's own /metrics and ACL faults.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { type AclEntry, type AclOperationTypes, AclPermissionTypes, type AclResourceTypes, type Admin, type Kafka, type Producer, ResourcePatternTypes } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { SASL_PASSWORD, SASL_USER, testSaslBrokers } from '../helpers/kafka.js';
 import { type LedgerEntry, type LedgerReport, ledgerReport, readLedger } from '../helpers/ledger.js';
 import type { Topics } from '../helpers/service.js';
-import type { WorkerProcess } from '../helpers/worker.js';
+import { type WorkerProcess, freePort } from '../helpers/worker.js';
 
 export { sleep };
 
@@ -105,3 +110,22 @@ export async function deny(admin: Admin, resourceType: AclResourceTypes.GROUP | 
   return lift;
 }
 
+
+const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
+
+/** A broker of the test's own (the shared one must stay up for the other suites), stopped and removed at the end. */
+export async function ownBroker(): Promise<{ readonly address: string; stop(): void; start(): void }> {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'kafka-fault-'));
+  const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_STATE_DIR: state };
+  const broker = (cmd: 'start' | 'stop'): void => {
+    const r = spawnSync('bash', [KAFKA_SCRIPT, cmd], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`kafka.sh ${cmd} failed (these scenarios need the project's local broker: Java 17+ and Maven):\n${r.stderr}`);
+  };
+  broker('start');
+  onTestFinished(() => {
+    broker('stop');
+    rmSync(state, { recursive: true, force: true });
+  });
+  return { address: `127.0.0.1:${port}`, stop: () => broker('stop'), start: () => broker('start') };
+}
