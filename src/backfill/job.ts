@@ -1,6 +1,7 @@
 import type { RecordDecoder } from '../codec/index.js';
 import { readJsonlLines } from '../files/index.js';
 import type { ScoringEngine } from '../inference/index.js';
+import { ScorerError } from '../errors.js';
 import type { Decoded } from '../pipeline/index.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { RejectsFile } from './rejects.js';
@@ -109,33 +110,22 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   try {
     sink = await openSink(options.sink, checkpoint?.outputBytes);
     rejects = await RejectsFile.open(options.rejectsPath, checkpoint?.rejectsBytes);
-    if (threads === undefined) {
-      let chunk: SourceRow[] = [];
-      for await (const row of readSource(options.source)) {
+    // One loop for both paths: chunks are scored (here, or by the scoring threads, a bounded number in flight) and
+    // written in input order; an interrupt writes what was handed out, so the checkpoint stays a complete prefix.
+    const scoreInOrder = async <T extends { readonly row: number }>(rows: AsyncIterable<T>, score: (chunk: T[]) => Promise<ScoredRows>, maxInFlight: number): Promise<void> => {
+      const inFlight: Array<Promise<ScoredRows>> = [];
+      const handOut = (chunk: T[]): void => {
+        const scoring = score(chunk);
+        scoring.catch(() => undefined); // awaited in order below; a later chunk failing first must not go unhandled
+        inFlight.push(scoring);
+      };
+      let chunk: T[] = [];
+      for await (const row of rows) {
         if (row.row <= skip) continue;
         rowsRead = row.row;
         chunk.push(row);
         if (chunk.length >= options.chunkSize) {
-          await write(await scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt));
-          chunk = [];
-          if (options.signal?.aborted === true) {
-            completed = false;
-            break;
-          }
-        }
-      }
-      if (completed && chunk.length > 0) await write(await scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt));
-    } else {
-      // Chunks of lines go to the scoring threads; results are written in input order, a bounded number in flight.
-      const inFlight: Array<Promise<ScoredRows>> = [];
-      const maxInFlight = 2 * (options.threads?.count ?? 1);
-      let chunk: Array<{ row: number; line: string }> = [];
-      for await (const line of readJsonlLines((options.source as Extract<SourceSpec, { kind: 'file' }>).path)) {
-        if (line.row <= skip) continue;
-        rowsRead = line.row;
-        chunk.push(line);
-        if (chunk.length >= options.chunkSize) {
-          inFlight.push(threads.score(chunk));
+          handOut(chunk);
           chunk = [];
           if (inFlight.length >= maxInFlight) await write(await (inFlight.shift() as Promise<ScoredRows>));
           if (options.signal?.aborted === true) {
@@ -144,9 +134,14 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
           }
         }
       }
-      if (completed && chunk.length > 0) inFlight.push(threads.score(chunk));
-      // Interrupted or done: what was handed out is written, so the checkpoint stays a complete prefix.
+      if (completed && chunk.length > 0) handOut(chunk);
       while (inFlight.length > 0) await write(await (inFlight.shift() as Promise<ScoredRows>));
+    };
+    if (threads === undefined) {
+      await scoreInOrder(readSource(options.source), async (chunk) => scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt), 1);
+    } else {
+      const path = (options.source as Extract<SourceSpec, { kind: 'file' }>).path;
+      await scoreInOrder(readJsonlLines(path), (chunk) => threads.score(chunk), 2 * threads.size);
     }
   } finally {
     await threads?.close();
@@ -183,12 +178,8 @@ function parallelInput(options: BackfillOptions): boolean {
 
 /** File rows arrive parsed (or with why they could not be read); topic rows carry bytes for the configured codec. */
 async function decodeRows(chunk: readonly SourceRow[], decoder: RecordDecoder): Promise<RowInput[]> {
-  let decoded: Decoded[];
-  if (chunk.some((r) => r.value !== undefined)) {
-    const outcomes = await decoder.decode(chunk.map((r) => ({ value: r.value ?? null })));
-    decoded = outcomes.map((d) => (d.ok ? { ok: true, record: d.record } : { ok: false, code: d.error.code, message: d.error.message }));
-  } else {
-    decoded = chunk.map((r): Decoded => (r.record !== undefined ? { ok: true, record: r.record } : { ok: false, code: 'DECODE_FAILED', message: r.error ?? 'unreadable row' }));
-  }
+  const decoded: Decoded[] = chunk.some((r) => r.value !== undefined)
+    ? await decoder.decode(chunk.map((r) => ({ value: r.value ?? null })))
+    : chunk.map((r): Decoded => (r.record !== undefined ? { ok: true, record: r.record } : { ok: false, error: new ScorerError('DECODE_FAILED', r.error ?? 'unreadable row') }));
   return chunk.map((r, i) => ({ row: r.row, decoded: decoded[i] as Decoded, position: r.position }));
 }

@@ -30,10 +30,7 @@ try {
         .finally(() => port.close());
       return;
     }
-    const rows = request.rows.map(({ row, line }) => {
-      const parsed = parseJsonlLine(row, line);
-      return { row, decoded: parsed.ok ? { ok: true as const, record: parsed.record } : { ok: false as const, code: parsed.error.code, message: parsed.error.message } };
-    });
+    const rows = request.rows.map(({ row, line }) => ({ row, decoded: parseJsonlLine(row, line) }));
     scoreRows(rows, engine, init.scoredAt, init.encodeJsonl === true ? jsonlText : undefined).then(
       // The encoded bytes and the statistics' numbers move to the main thread instead of being copied.
       (result) => port.postMessage({ type: 'scored', id: request.id, result } satisfies ThreadReply, [...(result.encoded === undefined ? [] : [result.encoded.buffer]), result.stats.numbers.buffer] as ArrayBuffer[]),

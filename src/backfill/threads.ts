@@ -89,6 +89,11 @@ export class ScoringThreads {
     return pool;
   }
 
+  /** Threads in the pool. */
+  get size(): number {
+    return this.#threads.length;
+  }
+
   score(rows: ReadonlyArray<{ readonly row: number; readonly line: string }>): Promise<ScoredRows> {
     if (this.#closed) return Promise.reject(new ScorerError('SHUTTING_DOWN', 'the scoring threads are closed'));
     const thread = this.#threads[this.#next] as Thread;

@@ -2,8 +2,8 @@ import { type Opportunity, type Problem, validateOpportunity } from '../contract
 import { type ErrorCode, ScorerError } from '../errors.js';
 import type { ScoreOutcome, ScoringEngine } from '../inference/index.js';
 
-/** What an event's bytes or row decoded to, or why it could not be read. */
-export type Decoded = { readonly ok: true; readonly record: unknown } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+/** What an event's bytes or row decoded to, or why it could not be read (a codec's DecodeOutcome is one). */
+export type Decoded = { readonly ok: true; readonly record: unknown } | { readonly ok: false; readonly error: ScorerError };
 
 /** A check of a valid event before it is scored (staleness): undefined scores it; otherwise reject or drop it. */
 export type Screen = (opportunity: Opportunity, now: number) => { readonly code: ErrorCode; readonly message: string; readonly drop: boolean } | undefined;
@@ -42,7 +42,7 @@ export async function scoreDecoded(decoded: readonly Decoded[], options: CoreOpt
   const startedAt = now();
   decoded.forEach((d, index) => {
     if (!d.ok) {
-      results[index] = { kind: 'rejected', code: d.code, message: d.message, id: undefined };
+      results[index] = { kind: 'rejected', code: d.error.code, message: d.error.message, id: undefined };
       return;
     }
     const record = d.record;

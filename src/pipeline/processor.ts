@@ -60,12 +60,17 @@ export async function processRecords(records: readonly SourceRecord[], options: 
       ? (op, at) => (at - op.detectedAt > maxEventAgeMs ? { code: 'STALE_EVENT', message: `event is ${at - op.detectedAt} ms old (MAX_EVENT_AGE_MS=${maxEventAgeMs})`, drop: stalePolicy === 'drop' } : undefined)
       : undefined;
   const results = await scoreDecoded(
-    records.map((_, i): Decoded => {
-      const d = decoded[i];
-      if (d === undefined) return { ok: false, code: 'INTERNAL', message: 'no decode outcome' };
-      return d.ok ? d : { ok: false, code: d.error.code, message: d.error.message };
-    }),
-    { engine: options.engine, fallbackId: (i) => deriveEventId((records[i] as SourceRecord).topic, (records[i] as SourceRecord).partition, (records[i] as SourceRecord).offset), screen, time: timer, now },
+    records.map((_, i): Decoded => decoded[i] ?? { ok: false, error: new ScorerError('INTERNAL', 'no decode outcome') }),
+    {
+      engine: options.engine,
+      fallbackId: (i) => {
+        const { topic, partition, offset } = records[i] as SourceRecord;
+        return deriveEventId(topic, partition, offset);
+      },
+      screen,
+      time: timer,
+      now,
+    },
   );
 
   const outputs: OutRecord[] = [];

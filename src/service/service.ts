@@ -30,6 +30,9 @@ export interface ReloadResult {
 
 type Step = readonly [name: string, close: () => Promise<void> | void];
 
+/** What `close` stops, in this order, after readiness goes off (each only if it was started). */
+const DRAIN_ORDER = ['worker', 'engine', 'http', 'models'] as const;
+
 /**
  * The scorer as one object with its own lifecycle, for `run` and `serve` alike: models → engine → (worker) → HTTP.
  * `start` rolls back what it opened when a later step fails; `close` drains in a fixed order (readiness 503 → the
@@ -123,18 +126,15 @@ export class ScorerService {
       }
       manager.startPolling(config.model.pollIntervalMs);
       lifecycle.to('running');
-      const steps: Step[] = [
-        [
-          'readiness off',
-          () => {
-            draining = true;
-          },
-        ],
-        ...(worker === undefined ? [] : [['worker', () => worker.stop()] as const]),
-        ['engine', () => engine.close()],
-        ['http', () => http.close()],
-        ['models', () => manager.close()],
+      // Not the reverse of the start order: the engine closes before HTTP, so scoring requests that arrive while
+      // HTTP closes get 503 + Retry-After instead of new work.
+      const readinessOff: Step = [
+        'readiness off',
+        () => {
+          draining = true;
+        },
       ];
+      const steps = [readinessOff, ...DRAIN_ORDER.flatMap((name) => opened.filter(([n]) => n === name))];
       return new ScorerService({ engine, manager, worker, http, metrics, url, lifecycle, steps, logger: log });
     } catch (err) {
       log.error({ err, opened: opened.map(([name]) => name) }, 'start failed; closing what was opened');

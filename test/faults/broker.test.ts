@@ -1,7 +1,5 @@
 // The broker stopped mid-stream and started again on the same data, under a running worker.
-import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { uniqueName } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
 import { spawnWorker } from '../helpers/worker.js';
 import { FULL, TIMEOUT, audit, figures, ownBroker, sleep, stream } from './support.js';
@@ -14,21 +12,8 @@ describe('fault suite: broker restart', () => {
     // Phases with times, so a slow or stuck step is visible in CI's output.
     const phase = (name: string): void => console.log(`[faults] broker scenario: ${name} at ${Math.round((Date.now() - started) / 1000)} s`);
     phase('broker started');
-    const kafka = new Kafka({ clientId: uniqueName('fault'), brokers: [broker.address], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = { input: uniqueName('in'), output: uniqueName('out'), dlq: uniqueName('dlq'), group: uniqueName('group') };
-    await admin.createTopics({ waitForLeaders: true, topics: [topics.input, topics.output, topics.dlq].map((topic) => ({ topic, numPartitions: 4 })) });
-    await admin.disconnect();
-    const worker = await spawnWorker({
-      KAFKA_BROKERS: broker.address,
-      INPUT_TOPICS: topics.input,
-      OUTPUT_TOPIC: topics.output,
-      DLQ_TOPIC: topics.dlq,
-      CONSUMER_GROUP: topics.group,
-      CONSUMER_SESSION_TIMEOUT_MS: '10000',
-      DELIVERY: delivery,
-    });
+    const { kafka, topics } = broker;
+    const worker = await spawnWorker({ ...topics.env, CONSUMER_SESSION_TIMEOUT_MS: '10000', DELIVERY: delivery });
     await worker.waitReady(90_000);
     const events = sampleEvents(FULL ? 40_000 : 15_000, `broker-${delivery}`);
     const first = events.slice(0, events.length / 2);

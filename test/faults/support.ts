@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type AclEntry, type AclOperationTypes, AclPermissionTypes, type AclResourceTypes, type Admin, type Kafka, type Producer, ResourcePatternTypes } from 'kafkajs';
+import { type AclEntry, type AclOperationTypes, AclPermissionTypes, type AclResourceTypes, type Admin, Kafka, type Producer, ResourcePatternTypes, logLevel } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { SASL_PASSWORD, SASL_USER, testSaslBrokers } from '../helpers/kafka.js';
+import { SASL_PASSWORD, SASL_USER, testSaslBrokers, uniqueName } from '../helpers/kafka.js';
 import { type LedgerEntry, type LedgerReport, ledgerReport, readLedger } from '../helpers/ledger.js';
 import type { Topics } from '../helpers/service.js';
 import { type WorkerProcess, freePort } from '../helpers/worker.js';
@@ -113,8 +113,11 @@ export async function deny(admin: Admin, resourceType: AclResourceTypes.GROUP | 
 
 const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
 
-/** A broker of the test's own (the shared one must stay up for the other suites), stopped and removed at the end. */
-export async function ownBroker(): Promise<{ readonly address: string; stop(): void; start(): void }> {
+/**
+ * A broker of the test's own (the shared one must stay up for the other suites), stopped and removed at the end, with
+ * a client, fresh input/output/dead-letter topics (4 partitions) and the worker environment for them.
+ */
+export async function ownBroker(): Promise<{ readonly address: string; readonly kafka: Kafka; readonly topics: Topics; stop(): void; start(): void }> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'kafka-fault-'));
   const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(await freePort()), KAFKA_STATE_DIR: state };
@@ -127,5 +130,13 @@ export async function ownBroker(): Promise<{ readonly address: string; stop(): v
     broker('stop');
     rmSync(state, { recursive: true, force: true });
   });
-  return { address: `127.0.0.1:${port}`, stop: () => broker('stop'), start: () => broker('start') };
+  const address = `127.0.0.1:${port}`;
+  const kafka = new Kafka({ clientId: uniqueName('fault'), brokers: [address], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const names = { input: uniqueName('in'), output: uniqueName('out'), dlq: uniqueName('dlq'), group: uniqueName('group') };
+  await admin.createTopics({ waitForLeaders: true, topics: [names.input, names.output, names.dlq].map((topic) => ({ topic, numPartitions: 4 })) });
+  await admin.disconnect();
+  const workerEnv = { KAFKA_BROKERS: address, INPUT_TOPICS: names.input, OUTPUT_TOPIC: names.output, DLQ_TOPIC: names.dlq, CONSUMER_GROUP: names.group };
+  return { address, kafka, topics: { ...names, env: workerEnv }, stop: () => broker('stop'), start: () => broker('start') };
 }
