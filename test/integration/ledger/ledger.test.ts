@@ -19,7 +19,12 @@ describe('opportunity-scorer ledger', () => {
 
     const fromTopic = await spawnCli(['ledger', '--input-topic', topics.input], topics.env);
     expect(await fromTopic.exited, fromTopic.logs()).toBe(0);
-    const report = JSON.parse(fromTopic.logs().slice(fromTopic.logs().indexOf('{\n'))) as Record<string, unknown>;
+    // The report is the pretty-printed JSON on stdout; a client's log line may still follow it on stderr.
+    const logs = fromTopic.logs();
+    const start = logs.indexOf('{\n');
+    const report = JSON.parse(logs.slice(start, logs.indexOf('\n}\n', start) + 2)) as Record<string, unknown>;
+    const after = logs.slice(logs.indexOf('\n}\n', start) + 3);
+    if (after.trim() !== '') console.log(`[ledger] logged after the report: ${after.slice(0, 2000)}`);
     expect(report).toMatchObject({ expected: 2_001, outputs: 2_000, deadLetters: 1, missing: 0, duplicated: 0, inBoth: 0 });
 
     const ids = join(tmpdir(), `ledger-ids-${Date.now()}.txt`);
