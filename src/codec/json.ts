@@ -48,6 +48,7 @@ const stringifyScored = fastJson({
     compositeScore: num,
     rankScore: num,
     take: { type: 'boolean' },
+    fundingDifferential: num,
     modelBundle: str,
     modelVersion: str,
     scoredAt: { type: 'string', format: 'date-time' },

@@ -21,6 +21,8 @@ export interface ScoredOpportunity {
   readonly rankScore: number;
   /** Whether the bundle's walk-forward-chosen threshold says to act; always false for a bundle with no threshold. */
   readonly take: boolean;
+  /** The input's fundProfit8h: the heuristic's ranking score, for comparisons on realised outcomes. */
+  readonly fundingDifferential: number;
   readonly modelBundle: string;
   readonly modelVersion: string;
   readonly scoredAt: number;
@@ -60,6 +62,7 @@ export function scoredOpportunity(
     compositeScore: scores.successProbability * scores.predictedProfitPercent,
     rankScore: verdict.rankScore,
     take: verdict.take,
+    fundingDifferential: input.fundProfit8h,
     modelBundle: model.bundle,
     modelVersion: model.version,
     scoredAt,

@@ -59,6 +59,7 @@ describe('confluent-avro against a real schema registry', () => {
       compositeScore: 0.05,
       rankScore: 0.5,
       take: false,
+      fundingDifferential: 0.02,
       modelBundle: 'b',
       modelVersion: 'v',
       scoredAt: 1_761_490_801_000,

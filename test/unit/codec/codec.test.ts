@@ -32,6 +32,7 @@ const scored: ScoredOpportunity = {
   compositeScore: 0.336,
   rankScore: 0.8,
   take: true,
+  fundingDifferential: 0.031,
   modelBundle: 'opportunity-scorer',
   modelVersion: '1.0.0',
   scoredAt: Date.parse('2025-10-26T15:00:01Z'),
