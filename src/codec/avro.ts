@@ -13,9 +13,10 @@ export function decodeAvroBody(
   body: Buffer,
   format: WireFormat,
   resolver?: avro.Resolver,
+  reader: avro.Type = opportunityType,
 ): DecodeOutcome {
   try {
-    const record: unknown = resolver === undefined ? opportunityType.fromBuffer(body) : opportunityType.fromBuffer(body, resolver);
+    const record: unknown = resolver === undefined ? reader.fromBuffer(body) : reader.fromBuffer(body, resolver);
     return { ok: true, record, format };
   } catch (cause) {
     return {

@@ -1,9 +1,9 @@
 import type avro from 'avsc';
 import { ScorerError, findScorerError } from '../errors.js';
-import { type ScoredOpportunity, opportunityType, scoredOpportunitySchema, scoredOpportunityType } from '../contract/index.js';
+import { type ScoredOpportunity, scoredOpportunitySchema, scoredOpportunityType } from '../contract/index.js';
 import { decodeAvroBody } from './avro.js';
 import type { SchemaRegistryClient } from './registry.js';
-import type { DecodeOutcome, RecordEncoder } from './types.js';
+import { type AvroReader, type DecodeOutcome, OPPORTUNITY_READER, type RecordEncoder } from './types.js';
 
 export const CONFLUENT_CONTENT_TYPE = 'application/vnd.confluent.avro';
 const MAGIC = 0;
@@ -22,10 +22,12 @@ export class ConfluentAvroDecoder {
   readonly #registry: SchemaRegistryClient | undefined;
   readonly #resolutions = new Map<number, Resolution>();
   readonly #now: () => number;
+  readonly #reader: AvroReader;
 
-  constructor(registry: SchemaRegistryClient | undefined, now: () => number = Date.now) {
+  constructor(registry: SchemaRegistryClient | undefined, now: () => number = Date.now, reader: AvroReader = OPPORTUNITY_READER) {
     this.#registry = registry;
     this.#now = now;
+    this.#reader = reader;
   }
 
   /** Looks up every schema id in `values` not seen yet. Rejects only when the registry is unavailable. */
@@ -51,9 +53,9 @@ export class ConfluentAvroDecoder {
     try {
       const writer = await this.#registry.avroSchemaById(id);
       try {
-        this.#resolutions.set(id, { ok: true, resolver: opportunityType.createResolver(writer) });
+        this.#resolutions.set(id, { ok: true, resolver: this.#reader.type.createResolver(writer) });
       } catch (cause) {
-        const error = new ScorerError('SCHEMA_INCOMPATIBLE', `writer schema id ${id} cannot be read as opportunity.avsc: ${(cause as Error).message}`, { cause });
+        const error = new ScorerError('SCHEMA_INCOMPATIBLE', `writer schema id ${id} cannot be read as ${this.#reader.schemaFile}: ${(cause as Error).message}`, { cause });
         this.#resolutions.set(id, { ok: false, error, until: Number.POSITIVE_INFINITY });
       }
     } catch (err) {
@@ -77,7 +79,7 @@ export class ConfluentAvroDecoder {
       return { ok: false, format: 'confluent-avro', error: new ScorerError('INTERNAL', `schema id ${id} was not prepared before decoding`) };
     }
     if (!resolution.ok) return { ok: false, format: 'confluent-avro', error: resolution.error };
-    return decodeAvroBody(value.subarray(HEADER_BYTES), 'confluent-avro', resolution.resolver);
+    return decodeAvroBody(value.subarray(HEADER_BYTES), 'confluent-avro', resolution.resolver, this.#reader.type);
   }
 }
 

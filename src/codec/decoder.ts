@@ -3,7 +3,7 @@ import { AVRO_CONTENT_TYPE, avroEncoder, decodeAvroBody } from './avro.js';
 import { CONFLUENT_CONTENT_TYPE, ConfluentAvroDecoder, confluentAvroEncoder } from './confluent.js';
 import { JSON_CONTENT_TYPE, decodeJson, jsonEncoder } from './json.js';
 import type { SchemaRegistryClient } from './registry.js';
-import type { DecodeOutcome, EncodedInput, RecordDecoder, RecordEncoder, WireFormat } from './types.js';
+import { type AvroReader, type DecodeOutcome, type EncodedInput, OPPORTUNITY_READER, type RecordDecoder, type RecordEncoder, type WireFormat } from './types.js';
 
 export type InputCodec = 'auto' | WireFormat;
 
@@ -35,8 +35,9 @@ export function detectFormat(value: Buffer, contentType: string | undefined): Wi
   return value[0] === 0 ? 'confluent-avro' : 'avro';
 }
 
-export function createDecoder(codec: InputCodec, registry: SchemaRegistryClient | undefined): RecordDecoder {
-  const confluent = new ConfluentAvroDecoder(registry);
+/** A decoder for `codec`; `reader` is the schema Avro bodies are read as (opportunity.avsc unless told). */
+export function createDecoder(codec: InputCodec, registry: SchemaRegistryClient | undefined, reader: AvroReader = OPPORTUNITY_READER): RecordDecoder {
+  const confluent = new ConfluentAvroDecoder(registry, Date.now, reader);
   const formatOf = (input: EncodedInput & { value: Buffer }): WireFormat =>
     codec === 'auto' ? detectFormat(input.value, input.contentType) : codec;
   return {
@@ -57,7 +58,7 @@ export function createDecoder(codec: InputCodec, registry: SchemaRegistryClient 
           case 'json':
             return decodeJson(input.value);
           case 'avro':
-            return decodeAvroBody(input.value, 'avro');
+            return decodeAvroBody(input.value, 'avro', undefined, reader.type);
           case 'confluent-avro':
             return confluent.decode(input.value);
         }

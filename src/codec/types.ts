@@ -1,5 +1,6 @@
 import type { ScorerError } from '../errors.js';
-import type { ScoredOpportunity } from '../contract/index.js';
+import type avro from 'avsc';
+import { type ScoredOpportunity, opportunityType } from '../contract/index.js';
 
 export type WireFormat = 'json' | 'avro' | 'confluent-avro';
 
@@ -28,3 +29,12 @@ export interface RecordEncoder {
   readonly contentType: string;
   encode(record: ScoredOpportunity): Buffer;
 }
+
+/** The schema events are read as (writer schemas are resolved into it): opportunities by default. */
+export interface AvroReader {
+  readonly type: avro.Type;
+  /** For messages: the schema's file under schemas/. */
+  readonly schemaFile: string;
+}
+
+export const OPPORTUNITY_READER: AvroReader = { type: opportunityType, schemaFile: 'opportunity.avsc' };

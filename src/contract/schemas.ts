@@ -8,6 +8,7 @@ function readSchema(file: string): avro.Schema {
 
 export const opportunitySchema: avro.Schema = readSchema('opportunity.avsc');
 export const scoredOpportunitySchema: avro.Schema = readSchema('scored-opportunity.avsc');
+export const outcomeSchema: avro.Schema = readSchema('outcome.avsc');
 
 /**
  * Parses a schema the way every schema in the project is parsed: nullable unions decode to the plain value or
@@ -20,3 +21,4 @@ export function avroType(schema: avro.Schema): avro.Type {
 
 export const opportunityType: avro.Type = avroType(opportunitySchema);
 export const scoredOpportunityType: avro.Type = avroType(scoredOpportunitySchema);
+export const outcomeType: avro.Type = avroType(outcomeSchema);

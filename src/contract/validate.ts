@@ -28,7 +28,8 @@ const MAX_ABS_RATE = 1;
 
 type Input = Record<string, unknown>;
 
-class Checker {
+/** Collects every problem of one input object; shared by the opportunity and outcome validators. */
+export class Checker {
   readonly problems: Problem[] = [];
 
   constructor(private readonly input: Input) {}
@@ -53,6 +54,16 @@ class Checker {
 
   optionalNumber(field: string): number | null {
     return this.number(field, false);
+  }
+
+  optionalBoolean(field: string): boolean | null {
+    const v = this.input[field];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'boolean') {
+      this.add(field, 'wrong_type', `must be true or false, got ${describe(v)}`);
+      return null;
+    }
+    return v;
   }
 
   private string(field: string, maxLength: number, required: boolean): string | null {
@@ -140,7 +151,7 @@ function formatTime(ms: number): string {
   return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
   if (typeof v === 'string') return 'a string';
