@@ -6,4 +6,4 @@ export { RejectsFile } from './rejects.js';
 export { BackfillStatistics, type BacktestReport, type CompareReport, type OutputDistributions, type StatChunk, StatPacker } from './statistics.js';
 export { type FileFormat, type SourceSpec, fileFormat, readSource } from './sources.js';
 export { type SinkFormat, type SinkSpec, jsonlText, openSink, sinkFormat } from './sinks.js';
-export { brier, distribution, meanAbsoluteError, precisionAtK, rocAuc, spearman } from './evaluation.js';
+export { brier, distribution, meanAbsoluteError, precisionAtK, rocAuc, spearman } from '../evaluation/index.js';

@@ -12,7 +12,7 @@ import {
   rocAuc,
   spearman,
   topK,
-} from './evaluation.js';
+} from '../evaluation/index.js';
 
 export interface OutputDistributions {
   readonly predictedProfitPercent: Distribution;

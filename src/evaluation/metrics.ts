@@ -155,3 +155,48 @@ export class Column {
     return this.#data.subarray(0, this.#length);
   }
 }
+
+/** Mean negative log-likelihood of the outcomes, probabilities clipped to [1e-15, 1 − 1e-15] as scikit-learn does. */
+export function logLoss(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>): number {
+  const n = probabilities.length;
+  if (n === 0) return Number.NaN;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const p = Math.min(1 - 1e-15, Math.max(1e-15, probabilities[i] ?? 0));
+    s -= (outcomes[i] ?? 0) > 0 ? Math.log(p) : Math.log(1 - p);
+  }
+  return s / n;
+}
+
+export interface ReliabilityBin {
+  readonly count: number;
+  readonly meanPredicted: number;
+  readonly observedRate: number;
+}
+
+/**
+ * The reliability table behind calibrationError: the same `bins` equal-count bins of the predicted probability,
+ * each with its mean prediction and realised rate, so the row-weighted mean gap of this table is that error.
+ */
+export function reliabilityTable(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>, bins = 10): ReliabilityBin[] {
+  const n = probabilities.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (probabilities[a] ?? 0) - (probabilities[b] ?? 0) || a - b);
+  const base = Math.floor(n / bins);
+  const extra = n % bins;
+  const out: ReliabilityBin[] = [];
+  let start = 0;
+  for (let b = 0; b < bins; b++) {
+    const size = base + (b < extra ? 1 : 0);
+    if (size === 0) continue;
+    let p = 0;
+    let y = 0;
+    for (let k = start; k < start + size; k++) {
+      const i = order[k] as number;
+      p += probabilities[i] ?? 0;
+      y += outcomes[i] ?? 0;
+    }
+    out.push({ count: size, meanPredicted: p / size, observedRate: y / size });
+    start += size;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationError, meanAtTop } from '../../../src/backfill/evaluation.js';
+import { calibrationError, meanAtTop } from '../../../src/evaluation/index.js';
 
 describe('backtest statistics', () => {
   it('calibration error weighs |mean predicted − realised| of equal-count bins by their rows', () => {

@@ -1,0 +1,17 @@
+export {
+  Column,
+  type Distribution,
+  type ReliabilityBin,
+  brier,
+  calibrationError,
+  distribution,
+  logLoss,
+  meanAbsoluteError,
+  meanAtTop,
+  precisionAtK,
+  ranks,
+  reliabilityTable,
+  rocAuc,
+  spearman,
+  topK,
+} from './metrics.js';
