@@ -36,6 +36,10 @@ export interface WorkerOptions {
   /** Called before fetching stops on drain, so queued rows are dispatched without waiting for the batch delay. */
   readonly onDrain?: () => void;
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** Partition i of every input topic to one member (for the monitor's join of topics keyed alike). */
+  readonly copartitioned?: boolean;
+  /** Called on every group join, before the first batch of the new assignment. */
+  readonly onJoined?: (assignment: ReadonlyMap<string, readonly number[]>) => void;
 }
 
 export interface WorkerReadiness {
@@ -83,6 +87,7 @@ export class KafkaWorker {
         maxBytes: 10 << 20,
         concurrency: options.partitionsConsumedConcurrently,
         commits: this.#publisher.consumerCommits ? { intervalMs: options.commitIntervalMs ?? 0 } : false,
+        copartitioned: options.copartitioned === true,
       },
       {
         joined: (assignment) => {
@@ -91,6 +96,7 @@ export class KafkaWorker {
           this.#assignment = assignment;
           this.#log.info({ assignment: Object.fromEntries(assignment) }, 'joined the consumer group');
           this.#publisher.assigned(new Set([...assignment].flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`))));
+          options.onJoined?.(assignment);
         },
         rebalancing: () => {
           this.#joined = false;
@@ -133,6 +139,11 @@ export class KafkaWorker {
     if (!this.#joined) reasons.push('consumer has not joined its group');
     reasons.push(...this.#publisher.notReady());
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /** The partitions this member owns now (empty while rebalancing). */
+  get assignment(): ReadonlyMap<string, readonly number[]> {
+    return this.#assignment;
   }
 
   /** Lag of the partitions this member owns, read from the brokers now (for the scrape-time lag gauge). */

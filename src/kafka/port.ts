@@ -108,6 +108,11 @@ export interface GroupConsumerOptions {
    * `intervalMs`); exactly-once: `false`, offsets go into the producer's transaction.
    */
   readonly commits: false | { readonly intervalMs: number };
+  /**
+   * Partition i of every subscribed topic goes to one member (kafka/assignment.ts), for joins of topics keyed
+   * alike; otherwise the client's default assignment.
+   */
+  readonly copartitioned?: boolean;
 }
 
 export type Assignment = ReadonlyMap<string, readonly number[]>;

@@ -1,4 +1,5 @@
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { type Admin, AssignerProtocol, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type PartitionAssigner, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 import { ScorerError } from '../../errors.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
@@ -196,6 +197,7 @@ class KafkaJsGroupConsumer implements port.GroupConsumer {
       maxBytes: options.maxBytes,
       readUncommitted: false,
       retry: { retries: 10 },
+      ...(options.copartitioned === true ? { partitionAssigners: [copartitionedAssigner] } : {}),
     });
     const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
     this.#consumer.on(GROUP_JOIN, (e) => events.joined(new Map(Object.entries(e.payload.memberAssignment))));
@@ -256,3 +258,22 @@ function byTopic(messages: readonly port.OutMessage[]): TopicMessages[] {
   }
   return [...topics].map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
+
+/** kafkajs's form of the co-partitioned assignment (kafka/assignment.ts). */
+const copartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: COPARTITIONED_PROTOCOL,
+  version: 0,
+  assign({ members, topics }) {
+    const counts = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).length]));
+    const plan = copartitionedAssignment(members.map((m) => m.memberId), counts);
+    return Promise.resolve(
+      [...plan].map(([memberId, assignment]) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: Object.fromEntries(assignment), userData: Buffer.alloc(0) }),
+      })),
+    );
+  },
+  protocol({ topics }) {
+    return { name: COPARTITIONED_PROTOCOL, metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+  },
+});

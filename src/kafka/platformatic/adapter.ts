@@ -6,6 +6,7 @@ import {
   Consumer,
   findErrorBy,
   FetchIsolationLevels,
+  type GroupPartitionsAssigner,
   ListOffsetTimestamps,
   type Message,
   type MessagesStream,
@@ -22,6 +23,7 @@ import type { Logger } from '../../logging/index.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
+import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 
 /** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
 const MAX_QUEUED = 4_096;
@@ -314,6 +316,7 @@ class PlatformaticGroupConsumer implements port.GroupConsumer {
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       autocommit: false,
       retries: 10,
+      ...(o.copartitioned === true ? { protocols: [{ name: COPARTITIONED_PROTOCOL, version: 0 }], partitionAssigner: copartitionedAssigner } : {}),
     });
     this.#consumer = consumer;
     consumer.on('consumer:group:rebalance', () => {
@@ -629,3 +632,12 @@ function toProduce(m: port.OutMessage): MessageToProduce<Buffer, Buffer, Buffer,
     headers,
   };
 }
+
+/** @platformatic/kafka's form of the co-partitioned assignment (kafka/assignment.ts). */
+const copartitionedAssigner: GroupPartitionsAssigner = (_current, members, topics, metadata) => {
+  const counts = new Map([...topics].map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
+  return [...copartitionedAssignment([...members.keys()], counts)].map(([memberId, plan]) => ({
+    memberId,
+    assignments: new Map([...plan].map(([topic, partitions]) => [topic, { topic, partitions }])),
+  }));
+};
