@@ -56,17 +56,17 @@ export default tseslint.config(
         {
           zones: [
             {
-              target: ['./src/features', './src/codec', './src/batching', './src/inference', './src/contract'],
-              from: ['./src/kafka', './src/http', './src/ingest', './src/publish', './src/cli', './src/service', './src/backfill', './src/pipeline'],
+              target: ['./src/features', './src/codec', './src/batching', './src/inference', './src/contract', './src/evaluation'],
+              from: ['./src/kafka', './src/http', './src/ingest', './src/publish', './src/cli', './src/service', './src/backfill', './src/pipeline', './src/monitor'],
               message: 'features, codecs, the batcher, inference and the contract stay free of transports and callers: pass what they need in.',
             },
             {
-              target: ['./src/pipeline', './src/backfill'],
+              target: ['./src/pipeline', './src/backfill', './src/monitor'],
               from: ['./src/http', './src/ingest', './src/publish', './src/cli', './src/service'],
-              message: 'the scoring core and backfill are called by the transports, never the other way round.',
+              message: 'the scoring core, backfill and the outcome join are called by the transports, never the other way round.',
             },
             {
-              target: ['./src/ingest', './src/http', './src/publish', './src/kafka', './src/registry', './src/metrics'],
+              target: ['./src/ingest', './src/http', './src/publish', './src/kafka', './src/registry', './src/metrics', './src/monitor'],
               from: ['./src/cli', './src/service'],
               message: 'only the composition root (src/cli) and the service wire the parts together.',
             },

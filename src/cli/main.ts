@@ -4,11 +4,12 @@ import { findScorerError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafkaPort, ensureTopics } from '../kafka/index.js';
 import { readBundleInfo } from '../inference/index.js';
-import { ScorerService, type ServiceMode, ShutdownSignals } from '../service/index.js';
+import { MonitorService, ScorerService, type ServiceMode, ShutdownSignals } from '../service/index.js';
 import { listBundles, promote, resolveModelRef } from '../registry/index.js';
 import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
 import { type LedgerCommandOptions, ledgerCommand } from './ledger-command.js';
+import { type OutcomesReplayOptions, outcomesReplayCommand } from './outcomes-command.js';
 import { type ReplayCommandOptions, replayCommand } from './replay-command.js';
 import { readPackageVersion } from './version.js';
 
@@ -52,14 +53,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('topics')
     .description('Manage the service topics')
     .command('create')
-    .description('Create the input, output and dead-letter topics that do not exist yet (for local use)')
+    .description("Create the input, output and dead-letter topics, and the monitor's, that do not exist yet (for local use)")
     .option('--partitions <n>', 'partitions per created topic (default: TOPIC_PARTITIONS)', (v) => Number.parseInt(v, 10))
     .action(async (opts: { partitions?: number }) => {
       const { config, logger } = context();
       const admin = await createKafkaPort(config.kafka, logger).admin();
       try {
         const partitions = opts.partitions ?? config.topics.partitions;
-        const topics = [...config.topics.input, config.topics.output, config.topics.deadLetter];
+        const { outcomesTopic, evaluatedTopic, deadLetterTopic } = config.monitor;
+        const topics = [...config.topics.input, config.topics.output, config.topics.deadLetter, outcomesTopic, evaluatedTopic, deadLetterTopic];
         const created = await ensureTopics(admin, topics.map((topic) => ({ topic, partitions })));
         logger.info({ created, existing: topics.filter((t) => !created.includes(t)) }, 'topics ready');
       } finally {
@@ -113,6 +115,34 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   serveCommand('run', 'Run the Kafka worker and the HTTP sidecar (the main job)');
   serveCommand('serve', 'Run only the HTTP sidecar (synchronous /predict fallback, health, metrics)');
+
+  program
+    .command('monitor')
+    .description('Join scored opportunities with their outcomes (own consumer group), publish each pair once, serve live figures per model version')
+    .action(async () => {
+      const { config, logger } = context();
+      const signals = shutdownSignals(logger, config.shutdownGraceMs);
+      try {
+        const service = await MonitorService.start({ config, logger, version: readPackageVersion() });
+        signals.begin(await Promise.race([signals.begun, service.failed]));
+        await service.close();
+        logger.info({ state: service.lifecycle.state, failure: service.lifecycle.failure }, 'stopped');
+        exitCode = service.lifecycle.is('failed') ? 1 : 0;
+      } finally {
+        signals.dispose();
+      }
+    });
+
+  program
+    .command('outcomes')
+    .description('Outcome events')
+    .command('replay')
+    .description("Publish a labelled sample's outcomes (label columns) to the outcomes topic, keyed by id (demo of the loop)")
+    .requiredOption('--file <file>', 'opportunities with label columns, one JSON object per line (e.g. samples/opportunities.jsonl)')
+    .option('--topic <name>', 'target topic (default OUTCOMES_TOPIC)')
+    .option('--rate <events/s>', 'outcomes per second', '1000')
+    .option('--delay <ms>', 'wait this long first (so the predictions are scored before)', '0')
+    .action(untilDone<OutcomesReplayOptions>(outcomesReplayCommand));
 
   const models = program.command('models').description('Manage the model registry (MODEL_DIR)');
   const modelDir = (): string => loadConfig({ env: process.env, file: program.opts<{ config?: string }>().config }).model.dir;

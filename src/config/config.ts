@@ -63,6 +63,18 @@ export interface AppConfig {
     readonly batchMaxItems: number;
     readonly corsOrigins: readonly string[] | undefined;
   };
+  readonly monitor: {
+    readonly outcomesTopic: string;
+    readonly evaluatedTopic: string;
+    readonly deadLetterTopic: string;
+    readonly groupId: string;
+    readonly storePath: string;
+    readonly outcomeWindowMs: number;
+    readonly outcomeWaitMs: number;
+    readonly maxWaiting: number;
+    readonly windowCount: number;
+    readonly windowMs: number;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -175,6 +187,10 @@ function checkCombinations(raw: Partial<RawConfig>, input: Map<ConfigKeyName, st
   if (raw.DLQ_TOPIC !== undefined && (inputs.includes(raw.DLQ_TOPIC) || raw.DLQ_TOPIC === raw.OUTPUT_TOPIC)) {
     add('DLQ_TOPIC', 'must differ from the input and output topics');
   }
+  const monitorTopics = [raw.OUTPUT_TOPIC, raw.OUTCOMES_TOPIC, raw.EVALUATED_TOPIC, raw.OUTCOMES_DLQ_TOPIC].filter((t) => t !== undefined);
+  if (new Set(monitorTopics).size !== monitorTopics.length) {
+    add('EVALUATED_TOPIC', 'OUTPUT_TOPIC, OUTCOMES_TOPIC, EVALUATED_TOPIC and OUTCOMES_DLQ_TOPIC must all differ');
+  }
 }
 
 function normalise(raw: RawConfig): AppConfig {
@@ -227,6 +243,18 @@ function normalise(raw: RawConfig): AppConfig {
       jsonMaxDepth: raw.HTTP_JSON_MAX_DEPTH,
       batchMaxItems: raw.PREDICT_BATCH_MAX_ITEMS,
       corsOrigins: raw.HTTP_CORS_ORIGINS,
+    },
+    monitor: {
+      outcomesTopic: raw.OUTCOMES_TOPIC,
+      evaluatedTopic: raw.EVALUATED_TOPIC,
+      deadLetterTopic: raw.OUTCOMES_DLQ_TOPIC,
+      groupId: raw.MONITOR_GROUP,
+      storePath: raw.MONITOR_STORE_PATH,
+      outcomeWindowMs: raw.OUTCOME_WINDOW_MS,
+      outcomeWaitMs: raw.OUTCOME_WAIT_MS,
+      maxWaiting: raw.MONITOR_MAX_WAITING,
+      windowCount: raw.MONITOR_WINDOW_COUNT,
+      windowMs: raw.MONITOR_WINDOW_MS,
     },
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
   };
