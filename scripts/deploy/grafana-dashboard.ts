@@ -16,8 +16,8 @@ let nextId = 1;
 let y = 0;
 const panels: unknown[] = [];
 
-function row(title: string): void {
-  panels.push({ type: 'row', title, id: nextId++, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y } });
+function row(title: string, repeat?: string): void {
+  panels.push({ type: 'row', title, id: nextId++, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, ...(repeat === undefined ? {} : { repeat }) });
   y += 1;
 }
 
@@ -170,10 +170,76 @@ line(
   ]),
 );
 
+// The outcome monitor (job opportunity-scorer-monitor): its replicas report the same live figures, hence max.
+const ver = 'version=~"$version"';
+row('Outcome join');
+line(
+  8,
+  timeseries(8, 'Joined pairs and outcomes', 'ops', 'Records the join applied per second by side, and pairs completed.', [
+    { expr: `sum by (side) (rate(${P}monitor_records_total{result="applied"}[$__rate_interval]))`, legend: '{{side}} applied' },
+    { expr: `sum(rate(${P}monitor_pairs_total[$__rate_interval]))`, legend: 'pairs' },
+  ]),
+  timeseries(8, 'Unmatched and waiting outcomes', 'short', 'Outcomes without a prediction (by reason) and those still waiting, over the partitions of every replica.', [
+    { expr: `sum by (reason) (${P}monitor_outcomes_unmatched)`, legend: '{{reason}}' },
+    { expr: `sum(${P}monitor_outcomes_waiting)`, legend: 'waiting' },
+  ]),
+  timeseries(8, 'Join store', 'bytes', 'Store file size per replica (predictions kept for OUTCOME_WINDOW_MS).', [
+    { expr: `${P}monitor_store_bytes`, legend: '{{instance}}' },
+  ]),
+);
+row('Live performance $version', 'version');
+line(
+  4,
+  stat(4, 'Pairs in window', 'short', 'Joined pairs the figures of this version cover.', `max(${P}live_pairs{${ver}})`),
+  stat(4, 'ROC-AUC', 'none', 'Success probability against realised success.', `max(${P}live_roc_auc{${ver}})`),
+  stat(4, 'Heuristic ROC-AUC', 'none', 'Ranking the same trades by the funding differential: the model must beat this.', `max(${P}live_heuristic_roc_auc{${ver}})`),
+  stat(4, 'Calibration error', 'none', "Live ECE; the card's walk-forward value is beside it.", `max(${P}live_calibration_error{${ver}})`, [[null, 'green'], [0.05, 'orange'], [0.1, 'red']]),
+  stat(4, 'Card calibration error', 'none', "The model card's walk-forward calibration error.", `max(${P}card_calibration_error{${ver}})`),
+  stat(4, 'Realised profit of take %', 'percent', 'Mean realised profit of the trades the bundle said to take.', `max(${P}live_take_realised_profit_percent{${ver}})`),
+);
+line(
+  8,
+  timeseries(8, 'Ranking: model vs heuristic', 'none', 'Live ROC-AUC and precision at the top decile, beside the funding-differential ranking and the card.', [
+    { expr: `max(${P}live_roc_auc{${ver}})`, legend: 'model ROC-AUC' },
+    { expr: `max(${P}live_heuristic_roc_auc{${ver}})`, legend: 'heuristic ROC-AUC' },
+    { expr: `max(${P}card_roc_auc{${ver}})`, legend: 'card ROC-AUC' },
+    { expr: `max(${P}live_precision_at_top_decile{${ver}})`, legend: 'model precision@10%' },
+    { expr: `max(${P}live_heuristic_precision_at_top_decile{${ver}})`, legend: 'heuristic precision@10%' },
+  ]),
+  timeseries(8, 'Probability quality', 'none', 'Brier score, log loss and calibration error (live and card).', [
+    { expr: `max(${P}live_brier_score{${ver}})`, legend: 'Brier' },
+    { expr: `max(${P}live_log_loss{${ver}})`, legend: 'log loss' },
+    { expr: `max(${P}live_calibration_error{${ver}})`, legend: 'calibration error' },
+    { expr: `max(${P}card_calibration_error{${ver}})`, legend: 'card calibration error' },
+  ]),
+  {
+    w: 8,
+    type: 'table',
+    title: 'Reliability (10 equal-count bins)',
+    description: 'Mean predicted probability and realised success rate per bin; a calibrated model has them equal.',
+    targets: [
+      { datasource: ds, expr: `max by (bin) (${P}live_reliability_mean_predicted{${ver}})`, format: 'table', instant: true, refId: 'A' },
+      { datasource: ds, expr: `max by (bin) (${P}live_reliability_observed_rate{${ver}})`, format: 'table', instant: true, refId: 'B' },
+    ],
+    transformations: [{ id: 'merge', options: {} }, { id: 'organize', options: { excludeByName: { Time: true }, renameByName: { 'Value #A': 'mean predicted', 'Value #B': 'realised rate' } } }],
+  },
+);
+line(
+  8,
+  timeseries(12, 'Errors of the regressions', 'none', 'Mean absolute error of predicted profit (%) and hold (h) against what was realised.', [
+    { expr: `max(${P}live_profit_mae_percent{${ver}})`, legend: 'profit MAE %' },
+    { expr: `max(${P}live_duration_mae_hours{${ver}})`, legend: 'duration MAE h' },
+  ]),
+  timeseries(12, 'Take decisions', 'short', 'Pairs whose prediction said take, and their mean realised profit (%).', [
+    { expr: `max(${P}live_take_pairs{${ver}})`, legend: 'take pairs' },
+    { expr: `max(${P}live_take_realised_profit_percent{${ver}})`, legend: 'mean realised profit %' },
+  ]),
+);
+
 const dashboard = {
   uid: 'opportunity-scorer',
   title: 'Opportunity scorer',
-  description: 'Throughput, latency, lag, dead letters, models and HTTP of the opportunity-scorer service. Generated by scripts/deploy/grafana-dashboard.ts.',
+  description: 'Throughput, latency, lag, dead letters, models and HTTP of the opportunity-scorer service, and live performance per model version from the outcome monitor. Generated by scripts/deploy/grafana-dashboard.ts.',
   tags: ['opportunity-scorer', 'kafka', 'ml'],
   timezone: 'utc',
   editable: true,
@@ -195,6 +261,18 @@ const dashboard = {
         includeAll: true,
         multi: true,
         allValue: '.*',
+        current: { text: 'All', value: '$__all' },
+        refresh: 2,
+      },
+      {
+        name: 'version',
+        label: 'Model version',
+        type: 'query',
+        datasource: ds,
+        query: { query: `label_values(${P}live_pairs, version)`, refId: 'version' },
+        definition: `label_values(${P}live_pairs, version)`,
+        includeAll: true,
+        multi: true,
         current: { text: 'All', value: '$__all' },
         refresh: 2,
       },

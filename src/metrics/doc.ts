@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { createMetrics } from './metrics.js';
+import { type MonitorSources, createMonitorMetrics } from './monitor.js';
 
 interface Described {
   readonly name: string;
@@ -25,6 +26,9 @@ export function renderMetricsDoc(): string {
   const ours = describe(createMetrics(new Registry(), { defaultMetrics: false }).registry);
   const all = describe(createMetrics(new Registry()).registry);
   const defaults = all.filter((d) => !ours.some((o) => o.name === d.name));
+  const monitorRegistry = new Registry();
+  createMonitorMetrics(monitorRegistry, NO_SOURCES);
+  const monitorRows = describe(monitorRegistry).map((m) => `| \`${m.name}\` | ${m.type} | ${m.labelNames.map((l) => `\`${l}\``).join(', ') || '—'} | ${cell(m.help)} |`);
   const rows = ours.map((m) => `| \`${m.name}\` | ${m.type} | ${m.labelNames.map((l) => `\`${l}\``).join(', ') || '—'} | ${cell(m.help)} |`);
   return `# Metrics
 
@@ -72,6 +76,18 @@ and counts \`consumer_lag_scrape_errors_total\`.
 | mean shadow delta | \`rate(opportunity_scorer_shadow_abs_delta_total[5m]) / ignoring(output) group_left rate(opportunity_scorer_shadow_events_total[5m])\` |
 | serving versions | \`opportunity_scorer_model_info\` |
 
+## Outcome monitor metrics
+
+\`opportunity-scorer monitor\` serves the consumer, HTTP and process metrics above (its group's lag on the scored and
+outcomes topics as \`consumer_lag_records\`) and these. \`live_*\` and \`card_*\` gauges are per bundle and version and
+come from the evaluated topic, which every replica reads whole: replicas report the same values (use \`max by
+(bundle, version)\`). \`monitor_outcomes_*\` and \`monitor_store_*\` cover the partitions a replica owns (use \`sum\`).
+\`bin\` is 0–9, the equal-count bins of the success probability (0 lowest).
+
+| name | type | labels | meaning |
+|---|---|---|---|
+${monitorRows.join('\n')}
+
 Alert rules using these live in [deploy/prometheus/alerts.yml](../deploy/prometheus/alerts.yml) and the dashboard in
 [deploy/grafana/opportunity-scorer.json](../deploy/grafana/opportunity-scorer.json).
 
@@ -82,3 +98,11 @@ prom-client's defaults, with the same prefix (event-loop lag is sampled every 10
 ${defaults.map((d) => `- \`${d.name}\` (${d.type}): ${d.help}`).join('\n')}
 `;
 }
+
+/** Sources for listing the monitor's metrics (no values). */
+const NO_SOURCES: MonitorSources = {
+  live: () => [],
+  card: () => undefined,
+  store: () => ({ waiting: 0, unmatched: {}, predictions: 0, bytes: 0 }),
+  lastPairAt: () => undefined,
+};

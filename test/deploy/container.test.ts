@@ -29,12 +29,12 @@ describe('docker-compose.yml', () => {
       expect(r.status).toBe(0);
     }
     const services = run(compose, ['--profile', 'registry', 'config', '--services'], { cwd: ROOT }).output.trim().split('\n').sort();
-    expect(services).toEqual(['grafana', 'kafka', 'producer', 'prometheus', 'schema-registry', 'scorer', 'scorer-avro', 'topics']);
+    expect(services).toEqual(['grafana', 'kafka', 'monitor', 'outcomes', 'producer', 'prometheus', 'schema-registry', 'scorer', 'scorer-avro', 'topics']);
   });
 
   it('runs the scorer image read-only and mounts the rules and dashboard the other tests check', () => {
     const { services } = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
-    for (const name of ['topics', 'scorer', 'producer', 'scorer-avro']) {
+    for (const name of ['topics', 'scorer', 'producer', 'scorer-avro', 'monitor', 'outcomes']) {
       expect(services[name]?.image, name).toBe('opportunity-scorer:local');
       expect(services[name]?.read_only, name).toBe(true);
     }

@@ -118,6 +118,19 @@ describe('Helm chart', () => {
     expect(byKind(manifests, 'Deployment').spec?.replicas).toBeUndefined();
   });
 
+  it('runs the outcome monitor as its own Deployment of the same image, with a Service that selects only its pods', () => {
+    const manifests = render(EVERYTHING);
+    const deployments = manifests.filter((m) => m.kind === 'Deployment') as unknown as Array<{ metadata: { name: string }; spec: { selector: { matchLabels: Record<string, string> }; template: { spec: { containers: Array<{ image: string; args: string[]; env?: Array<{ name: string; value: string }> }> } } } }>;
+    const monitor = deployments.find((d) => d.metadata.name.endsWith('-monitor'));
+    const scorer = deployments.find((d) => !d.metadata.name.endsWith('-monitor'));
+    expect(monitor?.spec.template.spec.containers[0]?.args).toEqual(['monitor']);
+    expect(monitor?.spec.template.spec.containers[0]?.image).toBe(scorer?.spec.template.spec.containers[0]?.image);
+    expect(monitor?.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'MONITOR_STORE_PATH', value: '/var/lib/monitor/join.sqlite' });
+    expect(monitor?.spec.selector.matchLabels['app.kubernetes.io/name']).toBe('opportunity-scorer-monitor');
+    expect(scorer?.spec.selector.matchLabels['app.kubernetes.io/name']).toBe('opportunity-scorer');
+    expect(render(['monitor.enabled=false']).filter((m) => m.kind === 'Deployment')).toHaveLength(1);
+  });
+
   it('refuses KEDA and the HPA together, and an unknown mode', () => {
     const both = helm(['template', 'scorer', '.', '--kube-version', KUBE_VERSION, '--set', 'autoscaling.keda.enabled=true', '--set', 'autoscaling.hpa.enabled=true']);
     expect(both.status).not.toBe(0);
@@ -140,6 +153,7 @@ describe('Helm chart', () => {
       // Sections are documented through their keys; the config/secrets maps and the contexts are documented as a whole.
       if (isSection || ['config', 'podSecurityContext', 'securityContext', 'resources', 'probes'].includes(parents[0] ?? '') && depth > 0 && parents[0] !== 'probes') return;
       if (parents[0] === 'probes' && depth > 1) return;
+      if (parents[0] === 'monitor' && parents[1] === 'resources' && depth > 1) return;
       if (parents[depth - 1] === 'labels') return; // free-form label maps: documented on `labels`
       if (!/^\s*#/.test(lines[i - 1] ?? '')) undocumented.push(parents.join('.'));
     });

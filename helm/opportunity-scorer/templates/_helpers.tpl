@@ -48,3 +48,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- add (div (int (default "30000" .Values.config.SHUTDOWN_GRACE_MS)) 1000) 15 -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The outcome monitor's pods: another app name, so the scorer's Service never selects them and its job label is opportunity-scorer-monitor. */}}
+{{- define "scorer.monitorSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "scorer.name" . }}-monitor
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
