@@ -1,5 +1,5 @@
 // The benchmark suite: `npm run bench` runs every scenario against the co-located broker; `npm run bench -- <name>…`
-// runs some (inference, pipeline, backfill, e2e, latency, http, overload, oip). Throughputs are reported next to a baseline
+// runs some (inference, pipeline, backfill, e2e, latency, http, overload, oip, monitor). Throughputs are reported next to a baseline
 // measured in the same run. Results: bench-results/<timestamp>.json; `--record` also appends them to BENCHMARKS.md.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -644,11 +644,120 @@ async function backfill(): Promise<Result> {
   return { scenario: `backfill ${rows.toLocaleString('en')} rows JSONL file -> JSONL file (bundle @production)`, single, parallel, speedup: Number(((parallel.rowsPerSecond as number) / (single.rowsPerSecond as number)).toFixed(2)), sameBytes: digests[0] === digests[1] };
 }
 
+// ---------- monitor: the outcome join with 1,000,000 predictions in its window ----------
+/**
+ * The built `monitor` over the real broker: 1,000,000 scored records (JSON, the sample's fields, keyed by id) and
+ * then their 1,000,000 outcomes, pre-produced to 4-partition topics; the monitor reads both from the beginning.
+ * Reported: predictions stored per second, joins per second (pairs published to the evaluated topic), peak RSS of
+ * the process (VmHWM) and the size of its SQLite store with every prediction in the window.
+ */
+async function monitor(): Promise<Result> {
+  const n = Number(process.env.BENCH_MONITOR_PREDICTIONS ?? 1_000_000);
+  const admin = kafka.admin();
+  await admin.connect();
+  const tag = Date.now();
+  const topics = { scored: `bench-mon-scored-${tag}`, outcomes: `bench-mon-outcomes-${tag}`, evaluated: `bench-mon-evaluated-${tag}`, dlq: `bench-mon-dlq-${tag}` };
+  await admin.createTopics({ waitForLeaders: true, topics: Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+  const producer = kafka.producer();
+  await producer.connect();
+  const now = Date.now();
+  const sample = SAMPLE.map((l) => JSON.parse(l) as Record<string, number | string | null>);
+  const produce = async (topic: string, make: (i: number) => Record<string, unknown>): Promise<void> => {
+    const inFlight: Array<Promise<unknown>> = [];
+    for (let i = 0; i < n; i += 2_000) {
+      const messages = Array.from({ length: Math.min(2_000, n - i) }, (_, k) => {
+        const v = make(i + k);
+        return { key: v.id as string, value: JSON.stringify(v) };
+      });
+      inFlight.push(producer.send({ topic, acks: -1, messages }));
+      if (inFlight.length >= 8) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+  };
+  await produce(topics.scored, (i) => {
+    const e = sample[i % sample.length] as Record<string, number>;
+    const p = ((i * 7919) % 1000) / 1000;
+    return { id: `m-${i}`, symbol: e.symbol, longExchange: e.longExchange, shortExchange: e.shortExchange, detectedAt: new Date(now).toISOString(), predictedProfitPercent: p - 0.5, successProbability: p, predictedDurationHours: 24, compositeScore: p * (p - 0.5), rankScore: p, take: p > 0.9, fundingDifferential: e.fundProfit8h, modelBundle: 'opportunity-scorer', modelVersion: BUNDLE_VERSION, scoredAt: new Date(now).toISOString(), source: null };
+  });
+  await producer.disconnect();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-monitor-'));
+  const port = 18_700 + Math.floor(Math.random() * 200);
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: brokerList,
+    LOG_LEVEL: 'warn',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(port),
+    OUTPUT_TOPIC: topics.scored,
+    OUTCOMES_TOPIC: topics.outcomes,
+    EVALUATED_TOPIC: topics.evaluated,
+    OUTCOMES_DLQ_TOPIC: topics.dlq,
+    MONITOR_GROUP: `bench-monitor-${tag}`,
+    MONITOR_STORE_PATH: join(dir, 'join.sqlite'),
+  };
+  const proc: ChildProcess = spawn(process.execPath, [`${ROOT}dist/cli/bin.js`, 'monitor'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const metric = async (name: string): Promise<number> => {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+  const peakRss = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  const until = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 1_800_000;
+    while (!(await check())) {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`monitor bench: ${what} not reached`);
+      await sleep(500);
+    }
+  };
+  try {
+    const started = performance.now();
+    await until('every prediction stored', async () => (await metric('opportunity_scorer_monitor_records_total{side="scored"')) >= n);
+    const stored = performance.now();
+    const storeBytes = await metric('opportunity_scorer_monitor_store_bytes');
+    const rssStored = peakRss();
+    const outcomesProducer = kafka.producer();
+    await outcomesProducer.connect();
+    const joinStarted = performance.now();
+    const producing = (async () => {
+      const inFlight: Array<Promise<unknown>> = [];
+      for (let i = 0; i < n; i += 2_000) {
+        const messages = Array.from({ length: Math.min(2_000, n - i) }, (_, k) => {
+          const j = i + k;
+          return { key: `m-${j}`, value: JSON.stringify({ id: `m-${j}`, closedAt: now + 3_600_000 + j, realisedProfitPercent: (j * 104729) % 1000 < ((j * 7919) % 1000) ? 0.2 : -0.1, holdHours: 24 }) };
+        });
+        inFlight.push(outcomesProducer.send({ topic: topics.outcomes, acks: -1, messages }));
+        if (inFlight.length >= 8) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+    })();
+    await producing;
+    await outcomesProducer.disconnect();
+    await until('every outcome joined', async () => (await metric('opportunity_scorer_monitor_pairs_total')) >= n);
+    const joined = performance.now();
+    return {
+      scenario: `monitor: ${n.toLocaleString('en')} predictions in the window, then their outcomes (built CLI, real broker, 4 partitions, at-least-once)`,
+      predictionsPerSecond: Math.round(n / ((stored - started) / 1000)),
+      joinsPerSecond: Math.round(n / ((joined - joinStarted) / 1000)),
+      joinSecondsIncludingProduce: round((joined - joinStarted) / 1000),
+      storeMiBWithAllPredictions: round(storeBytes / 2 ** 20),
+      storeBytesPerPrediction: Math.round(storeBytes / n),
+      peakRssMiBAfterPredictions: Math.round(rssStored / 2 ** 20),
+      peakRssMiB: Math.round(peakRss() / 2 ** 20),
+      livePairs: await metric('opportunity_scorer_live_pairs'),
+    };
+  } finally {
+    proc.kill('SIGTERM');
+    await once(proc, 'exit');
+    rmSync(dir, { recursive: true, force: true });
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
 // ---------- runner ----------
-const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, backfill, e2e, latency, http, overload, oip };
+const SCENARIOS: Record<string, () => Promise<Result>> = { inference, pipeline, backfill, e2e, latency, http, overload, oip, monitor };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = chosen.length > 0 ? chosen : Object.keys(SCENARIOS);
-const needsKafka = names.some((n) => ['e2e', 'latency', 'http', 'overload'].includes(n));
+const needsKafka = names.some((n) => ['e2e', 'latency', 'http', 'overload', 'monitor'].includes(n));
 if (needsKafka) {
   brokerList = brokers();
   kafka = new Kafka({ clientId: 'bench', brokers: brokerList.split(','), logLevel: logLevel.NOTHING });

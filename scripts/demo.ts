@@ -1,15 +1,19 @@
 // The main job on a local default: starts the project's Kafka broker when no KAFKA_BROKERS is given, creates the
 // topics, starts the scorer (worker + HTTP sidecar), streams the committed sample of historical opportunities
-// through it at a steady rate, and prints a live summary. /metrics stays reachable until Ctrl-C.
+// through it at a steady rate, and prints a live summary. Then the loop: the outcome monitor joins the scored
+// events with the sample's outcomes (its label columns) and prints the live figures beside the heuristic's and the
+// card's. /metrics of both stays reachable until Ctrl-C.
 //
 //   npm run demo [-- --rate 2000 --repeat 3 --exit]
 //
 // Any configuration key works as usual (e.g. DELIVERY=exactly-once npm run demo).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { ScorerService } from '../src/service/index.js';
+import { MonitorService, ScorerService } from '../src/service/index.js';
+import { outcomeOfSample } from '../src/cli/outcomes-command.js';
 import { loadConfig } from '../src/config/index.js';
 import { createKafkaPort, ensureTopics } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging/index.js';
@@ -37,7 +41,8 @@ const logger = createLogger({ level: config.log.level, pretty: process.stdout.is
 const kafka = new Kafka({ clientId: 'demo', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
 
 const admin = await createKafkaPort(config.kafka, logger).admin();
-const created = await ensureTopics(admin, [...config.topics.input, config.topics.output, config.topics.deadLetter].map((topic) => ({ topic, partitions: config.topics.partitions })));
+const { outcomesTopic, evaluatedTopic, deadLetterTopic } = config.monitor;
+const created = await ensureTopics(admin, [...config.topics.input, config.topics.output, config.topics.deadLetter, outcomesTopic, evaluatedTopic, deadLetterTopic].map((topic) => ({ topic, partitions: config.topics.partitions })));
 await admin.close();
 if (created.length > 0) console.log(`created topics: ${created.join(', ')}`);
 
@@ -115,14 +120,48 @@ clearInterval(summary);
 const seconds = (performance.now() - started) / 1000;
 console.log(`done: ${scored} scored, ${deadLettered} dead-lettered in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} events/s offered at ${rate}/s)`);
 
+// The loop: a monitor of its own (fresh group and store, so reruns start clean) joins the scored events with the
+// outcomes the sample's labels describe.
+const runId = Date.now();
+const monitorConfig = loadConfig({
+  env: { ...env, HTTP_PORT: String(config.http.port === 0 ? 0 : config.http.port + 1), MONITOR_GROUP: `demo-monitor-${runId}`, MONITOR_STORE_PATH: `${tmpdir()}/opportunity-scorer-demo-${runId}.sqlite` },
+  file: env.CONFIG_FILE,
+});
+const monitor = await MonitorService.start({ config: monitorConfig, logger, version: 'demo' });
+const outcomes = [];
+for (let round = 0; round < repeat; round++) {
+  for (const line of lines) {
+    const event = JSON.parse(line) as Record<string, unknown> & { id: string };
+    const o = outcomeOfSample({ ...event, id: repeat > 1 ? `${event.id}#${round}` : event.id });
+    if (o !== undefined) outcomes.push({ key: o.id as string, value: JSON.stringify(o) });
+  }
+}
+const outcomesProducer = kafka.producer();
+await outcomesProducer.connect();
+for (let i = 0; i < outcomes.length; i += 1000) await outcomesProducer.send({ topic: outcomesTopic, messages: outcomes.slice(i, i + 1000) });
+await outcomesProducer.disconnect();
+const version = service.engine.routing.primary.version;
+const bundleName = service.engine.routing.primary.manifest.bundle;
+const joinStarted = performance.now();
+let live = monitor.window.figures(bundleName, version);
+while ((live?.pairs ?? 0) < outcomes.length && performance.now() - joinStarted < 120_000) {
+  await new Promise((r) => setTimeout(r, 500));
+  live = monitor.window.figures(bundleName, version);
+}
+const card = (await (await fetch(`${monitor.url}/models/${bundleName}/${version}/performance`)).json()) as { card?: { calibrationError?: number; rocAuc?: number } };
+const f = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
+console.log(`outcomes: ${outcomes.length} published; ${live?.pairs ?? 0} joined by the monitor (${monitor.url}) in ${((performance.now() - joinStarted) / 1000).toFixed(1)} s`);
+console.log(`  ${bundleName}@${version}: ROC-AUC ${f(live?.rocAuc)} (funding differential ${f(live?.heuristic.rocAuc)}, card ${f(card.card?.rocAuc)})  calibration error ${f(live?.calibrationError)} (card ${f(card.card?.calibrationError)})  Brier ${f(live?.brier)}  take ${live?.take.count ?? 0}`);
+
 const shutdown = async (): Promise<void> => {
   await reader.disconnect();
+  await monitor.close();
   await service.close();
   process.exit(0);
 };
 if (args.exit) await shutdown();
 else {
-  console.log(`metrics at ${service.url}/metrics; Ctrl-C to stop`);
+  console.log(`metrics at ${service.url}/metrics and ${monitor.url}/metrics (live figures: ${monitor.url}/models); Ctrl-C to stop`);
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
 }

@@ -57,9 +57,9 @@ export type Outcome = Record<string, unknown> & { id: string; closedAt: number; 
 
 /** The outcome of each event from its label columns (events without labels have none). */
 export function outcomesOf(events: ReadonlyArray<Record<string, unknown>>): Outcome[] {
-  return events.flatMap((e) => {
+  return events.flatMap((e): Outcome[] => {
     const o = outcomeOfSample(e);
-    return o === undefined ? [] : [o];
+    return o === undefined ? [] : [o as Outcome];
   });
 }
 
