@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
 import { findScorerError } from '../errors.js';
+import type { LifecycleView } from '../lifecycle/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafkaPort, ensureTopics } from '../kafka/index.js';
 import { readBundleInfo } from '../inference/index.js';
@@ -73,6 +74,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   const shutdownSignals = (logger: Logger, graceMs: number | undefined, onHangup?: () => void): ShutdownSignals =>
     new ShutdownSignals(process, { logger, graceMs, exit: (code) => process.exit(code), onHangup });
 
+  // A service until a signal or its own failure: it drains, and the exit code says whether it failed.
+  const untilStopped = async (logger: Logger, graceMs: number, start: () => Promise<RunningService>, onHangup?: () => void): Promise<number> => {
+    const signals = shutdownSignals(logger, graceMs, onHangup);
+    try {
+      const service = await start();
+      signals.begin(await Promise.race([signals.begun, service.failed]));
+      await service.close();
+      logger.info({ state: service.lifecycle.state, failure: service.lifecycle.failure }, 'stopped');
+      return service.lifecycle.is('failed') ? 1 : 0;
+    } finally {
+      signals.dispose();
+    }
+  };
+
   // A long-running command's action: its exit code, with the shared signal handler around it.
   const untilDone =
     <O>(command: (opts: O, config: AppConfig, logger: Logger, signal: AbortSignal) => Promise<number>) =>
@@ -100,17 +115,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             (err: unknown) => logger.error({ err }, 'SIGHUP: model reload failed; the serving bundles stay'),
           );
         };
-        const signals = shutdownSignals(logger, config.shutdownGraceMs, onHangup);
-        try {
-          service = await ScorerService.start({ config, logger, version: readPackageVersion(), mode });
-          const running = service;
-          signals.begin(await Promise.race([signals.begun, running.failed]));
-          await running.close();
-          logger.info({ state: running.lifecycle.state, failure: running.lifecycle.failure }, 'stopped');
-          exitCode = running.lifecycle.is('failed') ? 1 : 0;
-        } finally {
-          signals.dispose();
-        }
+        exitCode = await untilStopped(logger, config.shutdownGraceMs, async () => (service = await ScorerService.start({ config, logger, version: readPackageVersion(), mode })), onHangup);
       });
   };
   serveCommand('run', 'Run the Kafka worker and the HTTP sidecar (the main job)');
@@ -121,16 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Join scored opportunities with their outcomes (own consumer group), publish each pair once, serve live figures per model version')
     .action(async () => {
       const { config, logger } = context();
-      const signals = shutdownSignals(logger, config.shutdownGraceMs);
-      try {
-        const service = await MonitorService.start({ config, logger, version: readPackageVersion() });
-        signals.begin(await Promise.race([signals.begun, service.failed]));
-        await service.close();
-        logger.info({ state: service.lifecycle.state, failure: service.lifecycle.failure }, 'stopped');
-        exitCode = service.lifecycle.is('failed') ? 1 : 0;
-      } finally {
-        signals.dispose();
-      }
+      exitCode = await untilStopped(logger, config.shutdownGraceMs, () => MonitorService.start({ config, logger, version: readPackageVersion() }));
     });
 
   program
@@ -252,6 +248,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = reportFailure(err);
   }
   return exitCode;
+}
+
+/** What `untilStopped` needs of a service (ScorerService and MonitorService alike). */
+interface RunningService {
+  readonly failed: Promise<string>;
+  readonly lifecycle: LifecycleView;
+  close(): Promise<void>;
 }
 
 function reportFailure(err: unknown): number {

@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config/index.js';
 import { JSON_CONTENT_TYPE } from '../codec/index.js';
 import { outcomeToJson, validateOutcome } from '../contract/index.js';
-import { createKafkaPort, type OutMessage } from '../kafka/index.js';
+import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
+import { SteadySender } from './steady.js';
 
 export interface OutcomesReplayOptions {
   readonly file: string;
@@ -14,7 +15,6 @@ export interface OutcomesReplayOptions {
   readonly delay?: string;
 }
 
-const TICK_MS = 10;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -44,20 +44,8 @@ export async function outcomesReplayCommand(opts: OutcomesReplayOptions, config:
   }
   if (delayMs > 0) await sleep(delayMs, undefined, { signal }).catch(() => undefined);
   const producer = await createKafkaPort(config.kafka, logger).producer();
-  const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
-  const started = performance.now();
-  let sent = 0;
+  const sender = new SteadySender(producer, rate);
   let skipped = 0;
-  let ticks = 0;
-  let batch: OutMessage[] = [];
-  const flush = async (): Promise<void> => {
-    await producer.send(batch);
-    sent += batch.length;
-    batch = [];
-    ticks++;
-    const wait = started + ticks * TICK_MS - performance.now();
-    if (wait > 0) await sleep(wait);
-  };
   try {
     for await (const line of createInterface({ input: createReadStream(opts.file), crlfDelay: Number.POSITIVE_INFINITY })) {
       if (signal.aborted) break;
@@ -75,13 +63,12 @@ export async function outcomesReplayCommand(opts: OutcomesReplayOptions, config:
         skipped++;
         continue;
       }
-      batch.push({ topic, key: valid.value.id, value: Buffer.from(JSON.stringify(outcomeToJson(valid.value))), headers: { 'content-type': JSON_CONTENT_TYPE } });
-      if (batch.length >= perTick) await flush();
+      await sender.add({ topic, key: valid.value.id, value: Buffer.from(JSON.stringify(outcomeToJson(valid.value))), headers: { 'content-type': JSON_CONTENT_TYPE } });
     }
-    if (batch.length > 0 && !signal.aborted) await flush();
+    if (!signal.aborted) await sender.flush();
   } finally {
     await producer.close();
   }
-  logger.info({ sent, skipped, topic, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'outcomes replay finished');
+  logger.info({ sent: sender.sent, skipped, topic, seconds: Number(sender.seconds.toFixed(1)) }, 'outcomes replay finished');
   return 0;
 }

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../config/index.js';
-import { createKafkaPort, type OutMessage } from '../kafka/index.js';
+import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
+import { SteadySender } from './steady.js';
 
 export interface ReplayCommandOptions {
   readonly file: string;
@@ -12,9 +12,6 @@ export interface ReplayCommandOptions {
   readonly loop?: boolean;
   readonly rounds?: string;
 }
-
-/** Sends per 10 ms tick: a steady rate without one timer per event. */
-const TICK_MS = 10;
 
 /**
  * Replays a JSONL file of opportunities into the input topic at a steady rate, keyed by id: the compose stack's
@@ -31,35 +28,22 @@ export async function replayCommand(opts: ReplayCommandOptions, config: AppConfi
     return 2;
   }
   const producer = await createKafkaPort(config.kafka, logger).producer();
-  const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
-  const started = performance.now();
-  let sent = 0;
-  let ticks = 0;
+  const sender = new SteadySender(producer, rate);
   try {
     for (let round = 0; round < rounds && !signal.aborted; round++) {
-      let batch: OutMessage[] = [];
-      const flush = async (): Promise<void> => {
-        await producer.send(batch);
-        sent += batch.length;
-        batch = [];
-        ticks++;
-        const wait = started + ticks * TICK_MS - performance.now();
-        if (wait > 0) await sleep(wait);
-      };
       const lines = createInterface({ input: createReadStream(opts.file), crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of lines) {
         if (signal.aborted) break;
         if (line.trim() === '') continue;
-        batch.push({ topic, headers: {}, ...keyed(line, round) });
-        if (batch.length >= perTick) await flush();
+        await sender.add({ topic, headers: {}, ...keyed(line, round) });
       }
-      if (batch.length > 0 && !signal.aborted) await flush();
-      logger.info({ round, sent, topic, eventsPerSecond: Math.round(sent / ((performance.now() - started) / 1000)) }, 'replay round done');
+      if (!signal.aborted) await sender.flush();
+      logger.info({ round, sent: sender.sent, topic, eventsPerSecond: Math.round(sender.sent / sender.seconds) }, 'replay round done');
     }
   } finally {
     await producer.close();
   }
-  logger.info({ sent, topic, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'replay finished');
+  logger.info({ sent: sender.sent, topic, seconds: Number(sender.seconds.toFixed(1)) }, 'replay finished');
   return 0;
 }
 

@@ -84,25 +84,31 @@ export function precisionAtK(scores: ArrayLike<number>, positives: ArrayLike<num
 export function calibrationError(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>, bins = 10): number {
   const n = probabilities.length;
   if (n === 0) return Number.NaN;
+  return equalCountBins(probabilities, outcomes, bins).reduce((total, b) => total + Math.abs(b.pSum - b.ySum), 0) / n;
+}
+
+/** Rows sorted by predicted probability (ties by position), split into `bins` bins as numpy.array_split does. */
+function equalCountBins(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>, bins: number): Array<{ count: number; pSum: number; ySum: number }> {
+  const n = probabilities.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (probabilities[a] ?? 0) - (probabilities[b] ?? 0) || a - b);
   const base = Math.floor(n / bins);
   const extra = n % bins;
+  const out: Array<{ count: number; pSum: number; ySum: number }> = [];
   let start = 0;
-  let total = 0;
   for (let b = 0; b < bins; b++) {
     const size = base + (b < extra ? 1 : 0);
     if (size === 0) continue;
-    let p = 0;
-    let y = 0;
+    let pSum = 0;
+    let ySum = 0;
     for (let k = start; k < start + size; k++) {
       const i = order[k] as number;
-      p += probabilities[i] ?? 0;
-      y += outcomes[i] ?? 0;
+      pSum += probabilities[i] ?? 0;
+      ySum += outcomes[i] ?? 0;
     }
-    total += Math.abs(p - y);
+    out.push({ count: size, pSum, ySum });
     start += size;
   }
-  return total / n;
+  return out;
 }
 
 /** Mean of `values` over the rows with the highest `share` of `scores` (at least one row). */
@@ -179,24 +185,5 @@ export interface ReliabilityBin {
  * each with its mean prediction and realised rate, so the row-weighted mean gap of this table is that error.
  */
 export function reliabilityTable(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>, bins = 10): ReliabilityBin[] {
-  const n = probabilities.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (probabilities[a] ?? 0) - (probabilities[b] ?? 0) || a - b);
-  const base = Math.floor(n / bins);
-  const extra = n % bins;
-  const out: ReliabilityBin[] = [];
-  let start = 0;
-  for (let b = 0; b < bins; b++) {
-    const size = base + (b < extra ? 1 : 0);
-    if (size === 0) continue;
-    let p = 0;
-    let y = 0;
-    for (let k = start; k < start + size; k++) {
-      const i = order[k] as number;
-      p += probabilities[i] ?? 0;
-      y += outcomes[i] ?? 0;
-    }
-    out.push({ count: size, meanPredicted: p / size, observedRate: y / size });
-    start += size;
-  }
-  return out;
+  return equalCountBins(probabilities, outcomes, bins).map((b) => ({ count: b.count, meanPredicted: b.pSum / b.count, observedRate: b.ySum / b.count }));
 }

@@ -1,17 +1,17 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findScorerError } from '../errors.js';
 import type { ModelBundle, ScoringEngine } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { parseJsonBody } from './json-body.js';
+import { createBaseApp } from './base.js';
 import { registerOip } from './oip.js';
 import { type PredictContext, predictBatch, predictOne } from './predict.js';
-import { HttpProblem, serving, toHttpProblem } from './problems.js';
+import { HttpProblem, serving } from './problems.js';
 import {
   errorResponses,
   errorSchema,
@@ -76,46 +76,7 @@ export interface HttpAppOptions {
  */
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const startedAt = options.startedAt ?? Date.now();
-  const log: FastifyBaseLogger = options.logger.child({ component: 'http' });
-  const app: FastifyInstance = Fastify({
-    loggerInstance: log,
-    // Per-request lines would dominate the log at thousands of requests per second; metrics count requests.
-    logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    bodyLimit: options.limits.bodyLimitBytes,
-  });
-  // Bodies are checked by the same validator as Kafka events (every problem, one format); schemas document them.
-  app.setValidatorCompiler(() => () => true);
-
-  // JSON only: any other content type is answered 415.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string, options.limits.jsonMaxDepth));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-
-  app.addHook('onSend', (request, reply, _payload, done) => {
-    void reply.header('x-request-id', request.id);
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    options.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    options.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
-    done();
-  });
-
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toHttpProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    if (problem.retryAfterSeconds !== undefined) void reply.header('retry-after', String(problem.retryAfterSeconds));
-    return reply.code(problem.status).send({ detail: problem.detail });
-  });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ detail: [{ loc: ['path'], msg: `no route ${request.method} ${request.url}`, type: 'not_found' }] }));
+  const app = createBaseApp({ logger: options.logger, metrics: options.metrics, bodyLimitBytes: options.limits.bodyLimitBytes, jsonMaxDepth: options.limits.jsonMaxDepth });
 
   if (options.limits.corsOrigins !== undefined) {
     const origins = options.limits.corsOrigins;

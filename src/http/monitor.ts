@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Outcome, validateOutcome } from '../contract/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Readiness } from './app.js';
-import { parseJsonBody } from './json-body.js';
-import { type Detail, HttpProblem, details, toHttpProblem } from './problems.js';
+import { createBaseApp } from './base.js';
+import { type Detail, HttpProblem, details } from './problems.js';
 
 /** What the monitor's HTTP API reads and writes; the monitor service provides it. */
 export interface MonitorHttpOptions {
@@ -32,35 +31,7 @@ export interface MonitorHttpOptions {
 export function buildMonitorApp(options: MonitorHttpOptions): FastifyInstance {
   const startedAt = Date.now();
   const now = options.now ?? Date.now;
-  const log: FastifyBaseLogger = options.logger.child({ component: 'http' });
-  const app: FastifyInstance = Fastify({
-    loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    bodyLimit: options.limits.bodyLimitBytes,
-  });
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string, options.limits.jsonMaxDepth));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    options.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    options.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
-    done();
-  });
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toHttpProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    if (problem.retryAfterSeconds !== undefined) void reply.header('retry-after', String(problem.retryAfterSeconds));
-    return reply.code(problem.status).send({ detail: problem.detail });
-  });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ detail: [{ loc: ['path'], msg: `no route ${request.method} ${request.url}`, type: 'not_found' }] }));
+  const app = createBaseApp({ logger: options.logger, metrics: options.metrics, bodyLimitBytes: options.limits.bodyLimitBytes, jsonMaxDepth: options.limits.jsonMaxDepth });
 
   app.get('/health', () => ({ status: 'healthy', service: 'opportunity-scorer-monitor', version: options.version, uptime_seconds: Math.round((Date.now() - startedAt) / 1000) }));
   app.get('/ready', (_request, reply) => {

@@ -1,5 +1,5 @@
 import { ScorerError, findScorerError, isRetriable } from '../errors.js';
-import { Lifecycle, type LifecycleView } from '../lifecycle/index.js';
+import { Lifecycle, type LifecycleView, runSteps } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics, PartitionLag } from '../metrics/index.js';
 import type { OutRecord, ProcessedChunk, SourceRecord } from '../pipeline/index.js';
@@ -223,21 +223,16 @@ export class KafkaWorker {
   async #drain(): Promise<void> {
     if (!this.#lifecycle.is('draining')) this.#lifecycle.to('draining');
     this.#options.onDrain?.();
-    const steps: Array<[string, () => Promise<void>]> = [
-      ['stop consuming and commit', () => this.#consumer.stop()],
-      ['leave the group', () => this.#consumer.disconnect()],
-      ['close the lag reader', () => this.#lag.close()],
-      ['close producers', () => this.#publisher.close()],
-    ];
-    let failed = false;
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        failed = true;
-        this.#log.error({ err, step: name }, 'drain step failed');
-      }
-    }
+    const failed = await runSteps(
+      [
+        ['stop consuming and commit', () => this.#consumer.stop()],
+        ['leave the group', () => this.#consumer.disconnect()],
+        ['close the lag reader', () => this.#lag.close()],
+        ['close producers', () => this.#publisher.close()],
+      ],
+      this.#log,
+      'drain',
+    );
     this.#lifecycle.to(failed ? 'failed' : 'stopped');
   }
 

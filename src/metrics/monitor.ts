@@ -45,9 +45,10 @@ export interface MonitorMetrics {
 export function createMonitorMetrics(registry: Registry, sources: MonitorSources): MonitorMetrics {
   const registers = [registry];
   const labelNames = ['bundle', 'version'] as const;
-  const live = (name: string, help: string, value: (f: LiveGaugeFigures) => number): void => {
+  // One gauge per bundle and version, set when scraped; NaN and undefined values are left out.
+  const perVersion = (name: string, help: string, value: (f: LiveGaugeFigures) => number | undefined): void => {
     new Gauge({
-      name: `${PREFIX}live_${name}`,
+      name: `${PREFIX}${name}`,
       help,
       labelNames,
       registers,
@@ -55,11 +56,12 @@ export function createMonitorMetrics(registry: Registry, sources: MonitorSources
         this.reset();
         for (const f of sources.live()) {
           const v = value(f);
-          if (Number.isFinite(v)) this.set({ bundle: f.bundle, version: f.version }, v);
+          if (v !== undefined && Number.isFinite(v)) this.set({ bundle: f.bundle, version: f.version }, v);
         }
       },
     });
   };
+  const live = (name: string, help: string, value: (f: LiveGaugeFigures) => number): void => perVersion(`live_${name}`, help, value);
   live('pairs', 'Joined prediction/outcome pairs in the live window of each model version.', (f) => f.pairs);
   live('brier_score', 'Brier score of successProbability over the live window.', (f) => f.brier);
   live('log_loss', 'Log loss of successProbability over the live window.', (f) => f.logLoss);
@@ -88,24 +90,8 @@ export function createMonitorMetrics(registry: Registry, sources: MonitorSources
       },
     });
   }
-  for (const [name, help, pick] of [
-    ['card_calibration_error', "The model card's walk-forward calibration error of each version with live pairs.", (c: { calibrationError?: number }) => c.calibrationError],
-    ['card_roc_auc', "The model card's walk-forward ROC-AUC of each version with live pairs.", (c: { rocAuc?: number }) => c.rocAuc],
-  ] as const) {
-    new Gauge({
-      name: `${PREFIX}${name}`,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        for (const f of sources.live()) {
-          const v = pick(sources.card(f.bundle, f.version) ?? {});
-          if (v !== undefined && Number.isFinite(v)) this.set({ bundle: f.bundle, version: f.version }, v);
-        }
-      },
-    });
-  }
+  perVersion('card_calibration_error', "The model card's walk-forward calibration error of each version with live pairs.", (f) => sources.card(f.bundle, f.version)?.calibrationError);
+  perVersion('card_roc_auc', "The model card's walk-forward ROC-AUC of each version with live pairs.", (f) => sources.card(f.bundle, f.version)?.rocAuc);
   const storeGauge = (name: string, help: string, labels: readonly string[], fill: (g: Gauge<string>, s: ReturnType<MonitorSources['store']>) => void): void => {
     new Gauge({
       name: `${PREFIX}monitor_${name}`,

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS joins (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS joins_waiting ON joins(partition, o_time) WHERE p_offset IS NULL AND o_offset IS NOT NULL;
 CREATE INDEX IF NOT EXISTS joins_scored ON joins(scored_at) WHERE scored_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS joins_emitted ON joins(emitted_by) WHERE emitted_by IS NOT NULL AND emitted_by <> 'evaluated';
+DROP INDEX IF EXISTS joins_emitted;
+CREATE INDEX IF NOT EXISTS joins_emitted_by ON joins(emitted_by);
 CREATE TABLE IF NOT EXISTS positions (topic TEXT NOT NULL, partition INTEGER NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS duplicates (partition INTEGER NOT NULL, o_offset INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (partition, o_offset)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (partition INTEGER NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (partition, name)) WITHOUT ROWID;

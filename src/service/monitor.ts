@@ -11,6 +11,7 @@ import { KafkaWorker } from '../ingest/index.js';
 import { type KafkaPort, type TailReader, createKafkaPort, requireTopics } from '../kafka/index.js';
 import { Lifecycle, type LifecycleView } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
+import { type Step, drain, drainSteps, failure, rollBack } from './steps.js';
 import { type Metrics, type MonitorMetrics, createMetrics, createMonitorMetrics } from '../metrics/index.js';
 import { type CardFigures, JoinStore, LiveWindow, MonitorProcessor, cardFigures, decodeEvaluated } from '../monitor/index.js';
 
@@ -21,8 +22,6 @@ export interface MonitorServiceOptions {
   /** How often the store ages its window and bounds its waiting outcomes. */
   readonly housekeepingMs?: number;
 }
-
-type Step = readonly [name: string, close: () => Promise<void> | void];
 
 const SCORED_READER: AvroReader = { type: scoredOpportunityType, schemaFile: 'scored-opportunity.avsc' };
 const OUTCOME_READER: AvroReader = { type: outcomeType, schemaFile: 'outcome.avsc' };
@@ -191,55 +190,22 @@ export class MonitorService {
       opened.push(['housekeeping', () => clearInterval(timer)]);
 
       lifecycle.to('running');
-      const readinessOff: Step = [
-        'readiness off',
-        () => {
-          draining = true;
-        },
-      ];
-      const steps = [readinessOff, ...DRAIN_ORDER.flatMap((name) => opened.filter(([n]) => n === name))];
+      const steps = drainSteps(() => {
+        draining = true;
+      }, opened, DRAIN_ORDER);
       return new MonitorService({ worker: joinWorker, http, metrics, window, store, url, lifecycle, steps, logger: log });
     } catch (err) {
-      log.error({ err, opened: opened.map(([name]) => name) }, 'start failed; closing what was opened');
-      if (!lifecycle.is('failed')) lifecycle.to('failed', err instanceof Error ? err.message : String(err));
-      lifecycle.to('draining');
-      for (const [name, close] of opened.reverse()) {
-        try {
-          await close();
-        } catch (closeErr) {
-          log.error({ err: closeErr, step: name }, 'closing after a failed start failed');
-        }
-      }
-      lifecycle.to('stopped');
+      await rollBack(lifecycle, log, opened, err);
       throw err;
     }
   }
 
   get failed(): Promise<string> {
-    const view = this.#lifecycle.view;
-    if (view.failure !== undefined) return Promise.resolve(view.failure);
-    return new Promise((resolve) =>
-      view.onChange((state) => {
-        if (state === 'failed') resolve(view.failure ?? 'failed');
-      }),
-    );
+    return failure(this.#lifecycle.view);
   }
 
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#lifecycle.to('draining');
-      let failed = false;
-      for (const [name, step] of this.#steps) {
-        try {
-          await step();
-        } catch (err) {
-          failed = true;
-          this.#log.error({ err, step: name }, 'shutdown step failed');
-        }
-      }
-      if (this.worker.lifecycle.is('failed') && this.#lifecycle.failure === undefined) failed = true;
-      this.#lifecycle.to(failed ? 'failed' : 'stopped', failed ? (this.worker.lifecycle.failure ?? 'a shutdown step failed') : undefined);
-    })();
+    this.#closing ??= drain(this.#lifecycle, this.#steps, this.#log, this.worker.lifecycle);
     return this.#closing;
   }
 }

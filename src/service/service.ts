@@ -8,6 +8,7 @@ import { KafkaWorker } from '../ingest/index.js';
 import { createKafkaPort } from '../kafka/index.js';
 import { Lifecycle, type LifecycleView } from '../lifecycle/index.js';
 import type { Logger } from '../logging/index.js';
+import { type Step, drain, drainSteps, failure, rollBack } from './steps.js';
 import { type Metrics, createMetrics, engineMetrics, modelManagerMetrics } from '../metrics/index.js';
 import { processRecords } from '../pipeline/index.js';
 import { ModelManager, type ResolvedRouting, readRegistry } from '../registry/index.js';
@@ -27,8 +28,6 @@ export interface ReloadResult {
   readonly serving: string[];
   readonly previous?: string[];
 }
-
-type Step = readonly [name: string, close: () => Promise<void> | void];
 
 /** What `close` stops, in this order, after readiness goes off (each only if it was started). */
 const DRAIN_ORDER = ['worker', 'engine', 'http', 'models'] as const;
@@ -128,26 +127,12 @@ export class ScorerService {
       lifecycle.to('running');
       // Not the reverse of the start order: the engine closes before HTTP, so scoring requests that arrive while
       // HTTP closes get 503 + Retry-After instead of new work.
-      const readinessOff: Step = [
-        'readiness off',
-        () => {
-          draining = true;
-        },
-      ];
-      const steps = [readinessOff, ...DRAIN_ORDER.flatMap((name) => opened.filter(([n]) => n === name))];
+      const steps = drainSteps(() => {
+        draining = true;
+      }, opened, DRAIN_ORDER);
       return new ScorerService({ engine, manager, worker, http, metrics, url, lifecycle, steps, logger: log });
     } catch (err) {
-      log.error({ err, opened: opened.map(([name]) => name) }, 'start failed; closing what was opened');
-      if (!lifecycle.is('failed')) lifecycle.to('failed', err instanceof Error ? err.message : String(err));
-      lifecycle.to('draining');
-      for (const [name, close] of opened.reverse()) {
-        try {
-          await close();
-        } catch (closeErr) {
-          log.error({ err: closeErr, step: name }, 'closing after a failed start failed');
-        }
-      }
-      lifecycle.to('stopped');
+      await rollBack(lifecycle, log, opened, err);
       throw err;
     }
   }
@@ -159,32 +144,12 @@ export class ScorerService {
 
   /** Resolves with the reason when the service fails (its worker failed, or a drain step did). */
   get failed(): Promise<string> {
-    const view = this.#lifecycle.view;
-    if (view.failure !== undefined) return Promise.resolve(view.failure);
-    return new Promise((resolve) =>
-      view.onChange((state) => {
-        if (state === 'failed') resolve(view.failure ?? 'failed');
-      }),
-    );
+    return failure(this.#lifecycle.view);
   }
 
   /** Drains and closes everything, in order. Idempotent; the service ends stopped, or failed if it had failed. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#lifecycle.to('draining');
-      let failed = false;
-      for (const [name, step] of this.#steps) {
-        try {
-          await step();
-        } catch (err) {
-          failed = true;
-          this.#log.error({ err, step: name }, 'shutdown step failed');
-        }
-      }
-      // A worker that failed while draining fails the service too: its exit code must say so.
-      if (this.worker?.lifecycle.is('failed') === true && this.#lifecycle.failure === undefined) failed = true;
-      this.#lifecycle.to(failed ? 'failed' : 'stopped', failed ? (this.worker?.lifecycle.failure ?? 'a shutdown step failed') : undefined);
-    })();
+    this.#closing ??= drain(this.#lifecycle, this.#steps, this.#log, this.worker?.lifecycle);
     return this.#closing;
   }
 }
