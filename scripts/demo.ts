@@ -124,7 +124,7 @@ console.log(`done: ${scored} scored, ${deadLettered} dead-lettered in ${seconds.
 // outcomes the sample's labels describe.
 const runId = Date.now();
 const monitorConfig = loadConfig({
-  env: { ...env, HTTP_PORT: String(config.http.port === 0 ? 0 : config.http.port + 1), MONITOR_GROUP: `demo-monitor-${runId}`, MONITOR_STORE_PATH: `${tmpdir()}/opportunity-scorer-demo-${runId}.sqlite` },
+  env: { ...env, HTTP_PORT: String(config.http.port === 0 ? 0 : config.http.port + 1), MONITOR_GROUP: `demo-monitor-${runId}`, MONITOR_WINDOW_MS: String(365 * 86_400_000), MONITOR_STORE_PATH: `${tmpdir()}/opportunity-scorer-demo-${runId}.sqlite` },
   file: env.CONFIG_FILE,
 });
 const monitor = await MonitorService.start({ config: monitorConfig, logger, version: 'demo' });
@@ -143,10 +143,15 @@ await outcomesProducer.disconnect();
 const version = service.engine.routing.primary.version;
 const bundleName = service.engine.routing.primary.manifest.bundle;
 const joinStarted = performance.now();
+// Until every outcome joined, or the count stops growing (an id scored by another version in an earlier run of the
+// demo on the same broker joins with that prediction: the first one scored wins).
 let live = monitor.window.figures(bundleName, version);
-while ((live?.pairs ?? 0) < outcomes.length && performance.now() - joinStarted < 120_000) {
+let lastGrowth = performance.now();
+while ((live?.pairs ?? 0) < outcomes.length && performance.now() - lastGrowth < 10_000) {
   await new Promise((r) => setTimeout(r, 500));
+  const before = live?.pairs ?? 0;
   live = monitor.window.figures(bundleName, version);
+  if ((live?.pairs ?? 0) > before) lastGrowth = performance.now();
 }
 const card = (await (await fetch(`${monitor.url}/models/${bundleName}/${version}/performance`)).json()) as { card?: { calibrationError?: number; rocAuc?: number } };
 const f = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
