@@ -705,7 +705,8 @@ async function monitor(): Promise<Result> {
     const deadline = Date.now() + 1_800_000;
     while (!(await check())) {
       if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`monitor bench: ${what} not reached`);
-      await sleep(500);
+      // As often as Prometheus would scrape at most: a scrape computes the live figures.
+      await sleep(2_000);
     }
   };
   try {

@@ -56,7 +56,7 @@ const NaN_ = Number.NaN;
  */
 export class LiveWindow {
   readonly #bounds: WindowBounds;
-  readonly #versions = new Map<string, { bundle: string; version: string; entries: Map<string, Entry>; figures: LiveFigures | undefined }>();
+  readonly #versions = new Map<string, { bundle: string; version: string; entries: Map<string, Entry>; figures: LiveFigures | undefined; stale: boolean; computedAt: number }>();
   #added = 0;
 
   constructor(bounds: WindowBounds) {
@@ -73,7 +73,7 @@ export class LiveWindow {
     const key = `${p.bundle}\u0000${p.version}`;
     let v = this.#versions.get(key);
     if (v === undefined) {
-      v = { bundle: p.bundle, version: p.version, entries: new Map(), figures: undefined };
+      v = { bundle: p.bundle, version: p.version, entries: new Map(), figures: undefined, stale: true, computedAt: 0 };
       this.#versions.set(key, v);
     }
     if (v.entries.has(pair.id)) return;
@@ -91,7 +91,7 @@ export class LiveWindow {
       take: p.take,
       differential: p.fundingDifferential,
     });
-    v.figures = undefined;
+    v.stale = true;
     // Trim now and then, not on every add: a quarter over the bound before sorting again.
     if (v.entries.size > this.#bounds.count * 1.25 + 100) v.entries = new Map(this.#inWindow([...v.entries.values()]).map((e) => [e.id, e]));
   }
@@ -100,10 +100,19 @@ export class LiveWindow {
     return [...this.#versions.values()].map(({ bundle, version }) => ({ bundle, version })).sort((a, b) => a.bundle.localeCompare(b.bundle) || a.version.localeCompare(b.version));
   }
 
-  figures(bundle: string, version: string): LiveFigures | undefined {
+  /**
+   * The version's figures over its window. Computing them sorts the window (tens of ms for 50,000 pairs), so they
+   * are kept until pairs arrive, and with `maxAgeMs` (scrapes: every gauge reads them) for that long even then.
+   */
+  figures(bundle: string, version: string, maxAgeMs = 0): LiveFigures | undefined {
     const v = this.#versions.get(`${bundle}\u0000${version}`);
     if (v === undefined) return undefined;
-    v.figures ??= liveFigures(bundle, version, this.#inWindow([...v.entries.values()]));
+    const now = performance.now();
+    if (v.figures === undefined || (v.stale && now - v.computedAt >= maxAgeMs)) {
+      v.figures = liveFigures(bundle, version, this.#inWindow([...v.entries.values()]));
+      v.stale = false;
+      v.computedAt = now;
+    }
     return v.figures;
   }
 

@@ -85,9 +85,10 @@ export class MonitorService {
       const metrics = createMetrics(registryOfMetrics);
       const owned = (): number[] => [...new Set([...(late.worker?.assignment ?? new Map<string, readonly number[]>()).values()].flat())];
       const monitorMetrics: MonitorMetrics = createMonitorMetrics(registryOfMetrics, {
-        live: () => window.versions().flatMap((v) => window.figures(v.bundle, v.version) ?? []),
+        // Every gauge reads the figures: computed once a second at most, and the store's counts once per 5 s.
+        live: () => window.versions().flatMap((v) => window.figures(v.bundle, v.version, 1_000) ?? []),
         card: (bundle, v) => cards.peek(bundle, v),
-        store: () => ({ ...store.counts(owned(), Date.now(), m.outcomeWaitMs), bytes: store.sizeBytes() }),
+        store: every(5_000, () => ({ ...store.counts(owned(), Date.now(), m.outcomeWaitMs), bytes: store.sizeBytes() })),
         lastPairAt: () => lastPairAt,
       });
 
@@ -230,6 +231,20 @@ async function checkTopics(kafka: KafkaPort, topics: { scored: string; outcomes:
   } finally {
     await admin.close();
   }
+}
+
+/** `read`, called at most once per `ms` (its last value in between). */
+function every<T>(ms: number, read: () => T): () => T {
+  let at = Number.NEGATIVE_INFINITY;
+  let value: T | undefined;
+  return () => {
+    const now = performance.now();
+    if (value === undefined || now - at >= ms) {
+      value = read();
+      at = now;
+    }
+    return value;
+  };
 }
 
 /** Cards of the versions seen, read once from MODEL_DIR (a version whose bundle is not there has none). */
