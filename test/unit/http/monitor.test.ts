@@ -49,11 +49,11 @@ describe('monitor HTTP API', () => {
     const { app: a, published } = app();
     const r = await post(a, '/outcomes', [{ id: 'ok', closedAt: NOW, realisedProfitPercent: 0.1, holdHours: 1 }, { closedAt: 'yesterday', realisedProfitPercent: 'a lot', holdHours: -1, success: 'yes' }]);
     expect(r.statusCode).toBe(422);
-    const locs = (r.json() as { detail: Array<{ loc: Array<string | number> }> }).detail.map((d) => d.loc.join('.'));
+    const locs = r.json<{ detail: Array<{ loc: Array<string | number> }> }>().detail.map((d) => d.loc.join('.'));
     expect(locs).toEqual(['body.1.id', 'body.1.closedAt', 'body.1.realisedProfitPercent', 'body.1.success', 'body.1.holdHours']);
     expect(published).toEqual([]);
     const hold = await post(a, '/outcomes', { id: 'h', closedAt: NOW, realisedProfitPercent: 0.1 });
-    expect((hold.json() as { detail: Array<{ loc: string[] }> }).detail.map((d) => d.loc.join('.'))).toEqual(['body.holdHours']);
+    expect(hold.json<{ detail: Array<{ loc: string[] }> }>().detail.map((d) => d.loc.join('.'))).toEqual(['body.holdHours']);
     expect((await post(a, '/outcomes', [1, 2, 3, 4])).statusCode).toBe(413);
     expect((await post(a, '/outcomes', [])).statusCode).toBe(422);
   });
@@ -66,7 +66,7 @@ describe('monitor HTTP API', () => {
     expect(published).toEqual([{ id: 'p-1', closedAt: NOW, realisedProfitPercent: 0.25, holdHours: null, success: true, modelVersion: null }]);
     const bad = await post(a, '/api/ml/performance/track', { predicted_value: 'x', actual_value: null });
     expect(bad.statusCode).toBe(422);
-    expect((bad.json() as { detail: Array<{ loc: string[] }> }).detail.map((d) => d.loc.join('.')).sort()).toEqual(['body.actual_value', 'body.model_id', 'body.predicted_value', 'body.prediction_id']);
+    expect(bad.json<{ detail: Array<{ loc: string[] }> }>().detail.map((d) => d.loc.join('.')).sort()).toEqual(['body.actual_value', 'body.model_id', 'body.predicted_value', 'body.prediction_id']);
   });
 
   it('serves live figures per version, the seed-003 view, and 404 for versions without pairs', async () => {
