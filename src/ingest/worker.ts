@@ -141,6 +141,14 @@ export class KafkaWorker {
     return { ready: reasons.length === 0, reasons };
   }
 
+  /**
+   * Exactly-once: claims the transactional id of `topic`/`partition` now (see Publisher.fence), for callers that read
+   * what an earlier owner published before they process (the monitor's rebuild). Retriable on failure.
+   */
+  fence(topic: string, partition: number): Promise<void> {
+    return this.#publisher.fence(topic, partition);
+  }
+
   /** The partitions this member owns now (empty while rebalancing). */
   get assignment(): ReadonlyMap<string, readonly number[]> {
     return this.#assignment;

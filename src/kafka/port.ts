@@ -87,6 +87,11 @@ export interface TransactionOffsets {
 export interface TransactionalProducer {
   /** One transaction: the messages and the consumer position, committed together or aborted together. */
   commit(messages: readonly OutMessage[], offsets: TransactionOffsets): Promise<void>;
+  /**
+   * Claims the transactional id now rather than at the first commit (InitProducerId): an earlier owner's open
+   * transaction is ended by the coordinator, and that owner can commit nothing more. Idempotent.
+   */
+  fence(): Promise<void>;
   close(): Promise<void>;
 }
 

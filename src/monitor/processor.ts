@@ -27,6 +27,11 @@ export interface MonitorProcessorOptions {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly observe?: MonitorObserver;
+  /**
+   * Claims a partition's transactional ids (both input topics) before it is rebuilt, so a former owner's transaction
+   * cannot complete after the evaluated topic was read (exactly-once; nothing to do otherwise).
+   */
+  readonly fence?: (partition: number) => Promise<void>;
 }
 
 /** What the processor reports as it goes (the composition root turns it into metrics). */
@@ -150,11 +155,14 @@ export class MonitorProcessor {
    * Brings partition `partition` of the store up to date: pairs published to the evaluated topic (by anyone), then
    * `topic` up to `first` (where this member resumes) and the other input topic up to the group's committed offset.
    * Everything read here is committed, so its pairs were published when it was processed; a pair found complete
-   * that the evaluated topic lacks is published now, by the live record `tag`.
+   * that the evaluated topic lacks is published now, by the live record `tag`. The partition's transactional ids are
+   * claimed first: a former owner's transaction that passed its offset commit before the rebalance ends before the
+   * evaluated topic is read, so its pairs are seen here and not published again.
    */
   async #rebuild(topic: string, partition: number, first: number, tag: string): Promise<void> {
     const { store, topics, groupId, kafka } = this.#o;
     const started = this.#now();
+    await this.#o.fence?.(partition);
     const admin = await (this.#admin ??= kafka.admin());
     const since = started - this.#o.outcomeWindowMs;
     const startOf = async (t: string): Promise<number> => {

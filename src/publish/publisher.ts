@@ -23,6 +23,11 @@ export interface Publisher {
   publish(messages: readonly OutMessage[], batch: FetchedBatch, lastOffset: string): Promise<void>;
   /** The partitions ("topic:partition") this member owns after a join. */
   assigned(partitions: ReadonlySet<string>): void;
+  /**
+   * Exactly-once: claims the partition's transactional id before any work on it, so an earlier owner's open
+   * transaction ends and it can commit nothing more (at-least-once: nothing to do).
+   */
+  fence(topic: string, partition: number): Promise<void>;
   /** Why the publisher cannot write now (empty when it can). */
   notReady(): string[];
   /** Lets writes in flight settle, refuses new ones and closes every producer. Idempotent. */
@@ -103,6 +108,10 @@ class AtLeastOncePublisher implements Publisher {
 
   assigned(): void {}
 
+  fence(): Promise<void> {
+    return Promise.resolve();
+  }
+
   notReady(): string[] {
     return this.#producer === undefined ? ['producer is not connected'] : [];
   }
@@ -150,6 +159,15 @@ class ExactlyOncePublisher implements Publisher {
 
   assigned(partitions: ReadonlySet<string>): void {
     void this.#producers.retain(partitions);
+  }
+
+  async fence(topic: string, partition: number): Promise<void> {
+    try {
+      await (await this.#producers.get(topic, partition)).fence();
+    } catch (err) {
+      await this.#producers.discard(topic, partition);
+      throw new ScorerError('KAFKA_UNAVAILABLE', `claiming the transactional id of ${topic}[${partition}] failed`, { cause: err });
+    }
   }
 
   notReady(): string[] {

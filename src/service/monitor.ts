@@ -101,6 +101,10 @@ export class MonitorService {
         outcomeDecoder: createDecoder(config.codec.input, registry, OUTCOME_READER),
         outcomeWindowMs: m.outcomeWindowMs,
         logger,
+        fence: async (partition) => {
+          await late.worker?.fence(topics.scored, partition);
+          await late.worker?.fence(topics.outcomes, partition);
+        },
         observe: {
           applied: (side, n) => monitorMetrics.records.inc({ side, result: 'applied' }, n),
           duplicates: (side, n) => monitorMetrics.records.inc({ side, result: 'duplicate' }, n),

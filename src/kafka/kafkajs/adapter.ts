@@ -156,12 +156,15 @@ function kafkaJsAdmin(admin: Admin): port.KafkaAdmin {
 
 class KafkaJsTransactions implements port.TransactionalProducer {
   readonly #producer: Producer;
+  #fenced = false;
 
   constructor(producer: Producer) {
     this.#producer = producer;
   }
 
   async commit(messages: readonly port.OutMessage[], offsets: port.TransactionOffsets): Promise<void> {
+    // A producer that has begun a transaction owns its id already: a fence has nothing left to do.
+    this.#fenced = true;
     const tx = await this.#producer.transaction();
     try {
       if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
@@ -174,6 +177,14 @@ class KafkaJsTransactions implements port.TransactionalProducer {
       await tx.abort().catch(() => undefined);
       throw err;
     }
+  }
+
+  async fence(): Promise<void> {
+    if (this.#fenced) return;
+    // kafkajs sends InitProducerId on a producer's first transaction; aborting it empty sends nothing more.
+    const tx = await this.#producer.transaction();
+    await tx.abort();
+    this.#fenced = true;
   }
 
   close(): Promise<void> {

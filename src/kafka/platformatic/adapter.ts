@@ -84,10 +84,24 @@ export class PlatformaticPort implements port.KafkaPort {
       producerId: -1n,
       producerEpoch: -1,
     });
+    // beginTransaction sends InitProducerId (claiming the id); a fence begins the next transaction early, since
+    // ending an empty one would be refused by the coordinator.
+    let next: ReturnType<typeof producer.beginTransaction> | undefined;
+    let used = false;
     return Promise.resolve({
+      fence: async (): Promise<void> => {
+        // A producer that has begun a transaction owns its id already.
+        if (used && next === undefined) return;
+        used = true;
+        next ??= producer.beginTransaction();
+        await next;
+      },
       commit: async (messages: readonly port.OutMessage[], offsets: port.TransactionOffsets): Promise<void> => {
+        used = true;
         const { consumer, message } = offsets.native as { consumer: Consumer; message: Msg };
-        const tx = await producer.beginTransaction();
+        const begun = next ?? producer.beginTransaction();
+        next = undefined;
+        const tx = await begun;
         try {
           if (messages.length > 0) await tx.send({ messages: messages.map(toProduce) });
           await tx.addConsumer(consumer);

@@ -22,10 +22,11 @@ function fakePort(script: { connectFails?: () => boolean; sendFails?: () => bool
       });
     },
     transactionalProducer: (id: string): Promise<TransactionalProducer> => {
-      const t = { commits: 0, closed: false };
+      const t = { commits: 0, closed: false, fenced: 0 };
       transactional.set(`${id}#${transactional.size}`, t);
       return Promise.resolve({
         commit: () => (script.commitFails?.() === true ? Promise.reject(new Error('fenced')) : Promise.resolve(void t.commits++)),
+        fence: () => Promise.resolve(void t.fenced++),
         close: () => Promise.resolve(void (t.closed = true)),
       });
     },
