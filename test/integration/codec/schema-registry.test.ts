@@ -71,7 +71,7 @@ describe('confluent-avro against a real schema registry', () => {
     expect(scoredOpportunityType.fromBuffer(bytes.subarray(5))).toEqual(scored);
   });
 
-  it('accepts the output schema with rankScore and take as a compatible change: old readers read new records, new readers old ones', async () => {
+  it('accepts the output schema with rankScore, take and fundingDifferential as a compatible change: old readers read new records, new readers old ones', async () => {
     const subject = uniqueName('scored-evolution-value');
     const url = inject('schemaRegistryUrl');
     const json = { 'content-type': 'application/vnd.schemaregistry.v1+json' };
@@ -97,6 +97,7 @@ describe('confluent-avro against a real schema registry', () => {
       compositeScore: -0.007,
       rankScore: 0.07,
       take: true,
+      fundingDifferential: 0.004,
       modelBundle: 'opportunity-scorer',
       modelVersion: '2.0.0',
       scoredAt: 1_761_490_801_000,
@@ -106,12 +107,12 @@ describe('confluent-avro against a real schema registry', () => {
     // A consumer still on the old schema reads the new record with the writer schema the registry serves for its
     // id: the new fields are skipped, the rest is unchanged.
     const oldReader = avroType(scoredSchemaV1);
-    const { rankScore: _rank, take: _take, ...old } = record;
+    const { rankScore: _rank, take: _take, fundingDifferential: _differential, ...old } = record;
     expect(oldReader.fromBuffer(bytes.subarray(5), oldReader.createResolver(await registry().avroSchemaById(bytes.readInt32BE(1))))).toEqual(old);
     // A consumer on the new schema reads an old record: the defaults (null, false) fill in.
     const oldBytes = oldReader.toBuffer(old);
     const v1Writer = await registry().avroSchemaById(v1Id);
-    expect(scoredOpportunityType.fromBuffer(oldBytes, scoredOpportunityType.createResolver(v1Writer))).toEqual({ ...old, rankScore: null, take: false });
+    expect(scoredOpportunityType.fromBuffer(oldBytes, scoredOpportunityType.createResolver(v1Writer))).toEqual({ ...old, rankScore: null, take: false, fundingDifferential: null });
   });
 
   it('reports an unreachable registry as retriable, failing the batch rather than the events', async () => {

@@ -71,15 +71,24 @@ describe('observability: the compose stack commands, scraped by a real Prometheu
     };
     const admin = await testAdmin();
     // The compose environment, on this test's own broker, topics and group.
-    const names = { INPUT_TOPICS: uniqueName('in'), OUTPUT_TOPIC: uniqueName('out'), DLQ_TOPIC: uniqueName('dlq'), CONSUMER_GROUP: uniqueName('group') };
+    const names = {
+      INPUT_TOPICS: uniqueName('in'),
+      OUTPUT_TOPIC: uniqueName('out'),
+      DLQ_TOPIC: uniqueName('dlq'),
+      CONSUMER_GROUP: uniqueName('group'),
+      // `topics create` makes the monitor's topics too.
+      OUTCOMES_TOPIC: uniqueName('outcomes'),
+      EVALUATED_TOPIC: uniqueName('evaluated'),
+      OUTCOMES_DLQ_TOPIC: uniqueName('outcomes-dlq'),
+    };
     onTestFinished(async () => {
-      await admin.deleteTopics({ topics: [names.INPUT_TOPICS, names.OUTPUT_TOPIC, names.DLQ_TOPIC] }).catch(() => undefined);
+      await admin.deleteTopics({ topics: [names.INPUT_TOPICS, names.OUTPUT_TOPIC, names.DLQ_TOPIC, names.OUTCOMES_TOPIC, names.EVALUATED_TOPIC, names.OUTCOMES_DLQ_TOPIC] }).catch(() => undefined);
     });
     const env = (name: string): Record<string, string> => ({ ...service(name).environment, KAFKA_BROKERS: testBrokers().join(','), LOG_LEVEL: 'warn', ...names });
 
     const topics = await spawnCli(service('topics').command, env('topics'));
     expect(await topics.exited, topics.logs()).toBe(0);
-    expect(await admin.listTopics()).toEqual(expect.arrayContaining([names.INPUT_TOPICS, names.OUTPUT_TOPIC, names.DLQ_TOPIC]));
+    expect(await admin.listTopics()).toEqual(expect.arrayContaining([names.INPUT_TOPICS, names.OUTPUT_TOPIC, names.DLQ_TOPIC, names.OUTCOMES_TOPIC, names.EVALUATED_TOPIC, names.OUTCOMES_DLQ_TOPIC]));
 
     const scorer = await spawnCli(service('scorer').command, env('scorer'));
     await scorer.waitReady();
@@ -104,7 +113,8 @@ describe('observability: the compose stack commands, scraped by a real Prometheu
       return all.length > 0 && all.every((r) => r.health === 'ok') ? all : undefined;
     });
     expect(rules.map((r) => r.name)).toContain('OpportunityScorerNoOutput');
-    expect(rules).toHaveLength(10);
+    // The scorer's 10 and the monitor's 4 (no monitor series here: they load and stay quiet).
+    expect(rules).toHaveLength(14);
     const firing = await query(url, 'ALERTS{alertstate="firing"}');
     expect(firing).toEqual([]);
 
