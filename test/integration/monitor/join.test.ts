@@ -1,9 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { testAdmin, testKafka } from '../../helpers/kafka.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { outcomesReplayCommand } from '../../../src/cli/outcomes-command.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { createLogger } from '../../../src/logging/index.js';
+import { MonitorService } from '../../../src/service/index.js';
+import { clientEnv, testAdmin, testKafka } from '../../helpers/kafka.js';
 import { produceJson, sampleEvents } from '../../helpers/ledger.js';
 import { type Figures, type Outcome, expectedFigures, figureDifferences, monitorGet, monitorTopics, outcomesOf, produceOutcomes, readAll, shuffled } from '../../helpers/monitor.js';
 import { startInProcess } from '../../helpers/service.js';
-import { spawnCli, waitFor } from '../../helpers/worker.js';
 
 interface Unmatched {
   readonly partitions: number[];
@@ -12,6 +18,14 @@ interface Unmatched {
 }
 
 const BUNDLE = 'opportunity-scorer';
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 describe('outcome monitor', () => {
   it('joins 20,000 scored events with their shuffled outcomes (10 % early, 2 % with no prediction): live figures equal an independent computation, every id accounted for', async () => {
@@ -25,27 +39,43 @@ describe('outcome monitor', () => {
     const early = order.slice(0, Math.round(order.length * 0.1));
     const late = order.slice(early.length);
 
-    const monitor = await spawnCli(['monitor'], { ...t.monitorEnv('a'), OUTCOME_WAIT_MS: '2000', LOG_LEVEL: 'warn' });
-    await monitor.waitReady(90_000);
-    // Outcomes that arrive before their predictions: they wait in the store.
-    await produceOutcomes(kafka, t.outcomes, [...early, ...ghosts]);
-    await waitFor('early outcomes waiting or unmatched', async () => {
+    // In this process (the fault suite runs it as the CLI): the same service `opportunity-scorer monitor` starts.
+    const config = loadConfig({ env: { ...clientEnv(), ...t.monitorEnv('a'), OUTCOME_WAIT_MS: '2000', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'warn' } });
+    const logger = createLogger({ level: 'warn', pretty: false });
+    const service = await MonitorService.start({ config, logger, version: 'test' });
+    onTestFinished(() => service.close());
+    const monitor = { port: Number(new URL(service.url).port) };
+    await until('readiness', async () => (await fetch(`${service.url}/ready`)).ok, 60_000);
+    // Outcomes that arrive before their predictions wait in the store: the ghosts through POST /outcomes (as a
+    // trader's system would report them), the others on the topic.
+    await produceOutcomes(kafka, t.outcomes, early);
+    for (let i = 0; i < ghosts.length; i += 100) {
+      const r = await fetch(`${service.url}/outcomes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ghosts.slice(i, i + 100)) });
+      expect(r.status).toBe(202);
+    }
+    await until('early outcomes waiting or unmatched', async () => {
       const u = await monitorGet<Unmatched>(monitor.port, '/outcomes/unmatched?limit=0');
       return u.counts.waiting + (u.counts.unmatched.no_prediction ?? 0) === early.length + ghosts.length;
-    }, monitor, 60_000);
+    }, 60_000);
 
     const scorer = await startInProcess({ ...t.env, MODEL_REF: `${BUNDLE}@production` });
     await produceJson(kafka, t.input, events);
-    await produceOutcomes(kafka, t.outcomes, late);
+    // The rest through `outcomes replay` (the demo's command), from a file with the label columns it reads.
+    const dir = mkdtempSync(join(tmpdir(), 'outcomes-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const lateIds = new Set(late.map((o) => o.id));
+    writeFileSync(join(dir, 'late.jsonl'), `${events.filter((e) => lateIds.has(e.id)).map((e) => JSON.stringify(e)).join('\n')}\n{not json\n`);
+    const abort = new AbortController();
+    expect(await outcomesReplayCommand({ file: join(dir, 'late.jsonl'), topic: t.outcomes, rate: '20000' }, config, logger, abort.signal)).toBe(0);
 
     const version = scorer.engine.routing.primary.version;
     let live: Figures | undefined;
-    await waitFor('every outcome joined', async () => {
+    await until('every outcome joined', async () => {
       const r = await fetch(`http://127.0.0.1:${monitor.port}/models/${BUNDLE}/${version}/performance`);
       if (!r.ok) return false;
       live = ((await r.json()) as { live: Figures }).live;
       return live.pairs === outcomes.length;
-    }, monitor, 180_000);
+    }, 180_000);
 
     const scored = await readAll(kafka, [t.output], (e) => e.length >= events.length);
     const diff = figureDifferences(live as Figures, expectedFigures(scored, outcomes));
@@ -58,7 +88,7 @@ describe('outcome monitor', () => {
     expect(counts.size).toBe(outcomes.length);
     expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
     expect(outcomes.filter((o) => !counts.has(o.id))).toEqual([]);
-    await waitFor('ghosts unmatched', async () => (await monitorGet<Unmatched>(monitor.port, '/outcomes/unmatched?limit=0')).counts.unmatched.no_prediction === ghosts.length, monitor, 30_000);
+    await until('ghosts unmatched', async () => (await monitorGet<Unmatched>(monitor.port, '/outcomes/unmatched?limit=0')).counts.unmatched.no_prediction === ghosts.length, 30_000);
     const u = await monitorGet<Unmatched>(monitor.port, `/outcomes/unmatched?limit=${ghosts.length + 10}`);
     expect(u.unmatched.map((x) => x.id).sort()).toEqual(ghosts.map((g) => g.id).sort());
     expect(new Set(u.unmatched.map((x) => x.reason))).toEqual(new Set(['no_prediction']));
@@ -70,7 +100,7 @@ describe('outcome monitor', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${monitor.port}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`opportunity_scorer_live_pairs\\{bundle="${BUNDLE}",version="${version}"\\} ${outcomes.length}`));
     expect(metrics).toContain('opportunity_scorer_card_calibration_error{');
-    monitor.signal('SIGTERM');
-    expect(await monitor.exited).toBe(0);
+    await service.close();
+    expect(service.lifecycle.state).toBe('stopped');
   }, 420_000);
 });
