@@ -103,4 +103,22 @@ describe('outcome monitor', () => {
     await service.close();
     expect(service.lifecycle.state).toBe('stopped');
   }, 420_000);
+
+  it('refuses to start on topics with unequal partition counts, saying how to fix it, and leaves nothing open', async () => {
+    const kafka = testKafka();
+    const admin = await testAdmin(kafka);
+    const t = await monitorTopics(admin, 2);
+    const outcomes = `${t.outcomes}-4`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: outcomes, numPartitions: 4 }] });
+    onTestFinished(() => admin.deleteTopics({ topics: [outcomes] }).catch(() => undefined));
+    const config = loadConfig({ env: { ...clientEnv(), ...t.monitorEnv('x'), OUTCOMES_TOPIC: outcomes, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'silent' } });
+    const err = await MonitorService.start({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain(`${outcomes} has 4`);
+    expect(err?.message).toContain('Recreate the others with 2 partitions');
+    const [group] = (await admin.describeGroups([t.monitorGroup])).groups;
+    expect(group?.members ?? []).toEqual([]);
+  });
 });
