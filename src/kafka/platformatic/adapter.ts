@@ -253,7 +253,8 @@ class PlatformaticAdmin implements port.KafkaAdmin {
   }
 
   async committed(groupId: string, topics: readonly string[]): Promise<Map<string, Map<number, bigint>>> {
-    const groups = await this.#admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: topics.map((name) => ({ name, partitionIndexes: [] })) }] });
+    // Every topic of the group, filtered here: a topic asked for with no partition indexes comes back empty.
+    const groups = await this.#admin.listConsumerGroupOffsets({ groups: [groupId] });
     const out = new Map<string, Map<number, bigint>>(topics.map((t) => [t, new Map()]));
     for (const t of groups[0]?.topics ?? []) {
       for (const p of t.partitions) if (p.committedOffset >= 0n) out.get(t.name)?.set(p.partitionIndex, p.committedOffset);
