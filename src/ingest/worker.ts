@@ -65,6 +65,8 @@ export class KafkaWorker {
   #restartDelayMs = RESTART_INITIAL_MS;
   #assignment: ReadonlyMap<string, readonly number[]> = new Map();
   readonly #lag: ConsumerLagReader;
+  /** Per partition ("topic:partition") since the last join: the committed offset found by settling it. */
+  readonly #settled = new Map<string, bigint>();
   #stopping: Promise<void> | undefined;
   #started = false;
 
@@ -94,6 +96,7 @@ export class KafkaWorker {
           this.#joined = true;
           this.#restartDelayMs = RESTART_INITIAL_MS;
           this.#assignment = assignment;
+          this.#settled.clear();
           this.#log.info({ assignment: Object.fromEntries(assignment) }, 'joined the consumer group');
           this.#publisher.assigned(new Set([...assignment].flatMap(([topic, parts]) => parts.map((p) => `${topic}:${p}`))));
           options.onJoined?.(assignment);
@@ -250,16 +253,32 @@ export class KafkaWorker {
     const isStale = (): boolean => batch.isStale();
     const heartbeat = (): Promise<void> => batch.heartbeat();
     const { chunkSize, metrics } = this.#options;
+    if (!this.#settled.has(`${topic}:${batch.partition}`)) {
+      if ((await this.#retrying('settle', () => this.#settle(batch), isRunning, isStale, heartbeat)) === undefined) return;
+    }
     for (let i = 0; i < records.length; i += chunkSize) {
       if (!isRunning() || isStale() || this.#lifecycle.is('failed')) return; // unresolved records are fetched again
-      const chunk = records.slice(i, i + chunkSize);
-      const last = chunk[chunk.length - 1] as SourceRecord;
+      const chunk = this.#unwritten(batch, records.slice(i, i + chunkSize));
+      const last = chunk[chunk.length - 1];
+      if (last === undefined) continue;
       metrics?.eventsConsumed.inc({ topic }, chunk.length);
       metrics?.inFlight.inc(chunk.length);
       try {
         const processed = await this.#retrying('process', () => this.#options.process(chunk), isRunning, isStale, heartbeat).catch((err: unknown) => this.#failOn(err));
         if (processed === undefined) return;
-        const published = await this.#retrying('publish', () => this.#publish(batch, processed, last.offset), isRunning, isStale, heartbeat);
+        let attempts = 0;
+        const published = await this.#retrying(
+          'publish',
+          async () => {
+            // A commit that failed may have reached the coordinator (a timeout after EndTxn, say): before trying
+            // again, learn where the partition stands, and write nothing its committed offset covers.
+            if (attempts++ > 0 && (await this.#settle(batch)) > BigInt(last.offset)) return true;
+            return this.#publish(batch, processed, last.offset);
+          },
+          isRunning,
+          isStale,
+          heartbeat,
+        );
         if (published === undefined) return;
         batch.resolve(last.offset);
         this.#observePublished(processed);
@@ -273,6 +292,30 @@ export class KafkaWorker {
         end?.();
       }
     }
+  }
+
+  /**
+   * Exactly-once: where the partition stands now (Publisher.settle). Done before its first batch after each join,
+   * since the starting offset the consumer fetched may predate a former owner's commit that was still completing,
+   * and again before a failed publish is tried again. Records below the result are skipped (#unwritten).
+   */
+  async #settle(batch: FetchedBatch): Promise<bigint> {
+    const committed = await this.#publisher.settle(batch.topic, batch.partition);
+    this.#settled.set(`${batch.topic}:${batch.partition}`, committed);
+    return committed;
+  }
+
+  /** The records of `chunk` that no committed transaction covers; those before them are resolved as done. */
+  #unwritten(batch: FetchedBatch, chunk: readonly SourceRecord[]): readonly SourceRecord[] {
+    const { topic, partition } = batch;
+    const from = this.#settled.get(`${topic}:${partition}`) ?? 0n;
+    const first = chunk[0];
+    if (first === undefined || BigInt(first.offset) >= from) return chunk;
+    const unwritten = chunk.filter((r) => BigInt(r.offset) >= from);
+    const written = chunk.length - unwritten.length;
+    this.#log.info({ topic, partition, from: first.offset, committed: from.toString(), skipped: written }, 'skipping records a committed transaction of this partition covers');
+    batch.resolve((chunk[written - 1] as SourceRecord).offset);
+    return unwritten;
   }
 
   /**

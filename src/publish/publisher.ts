@@ -1,4 +1,4 @@
-import type { FetchedBatch, KafkaPort, KafkaProducer, OutMessage } from '../kafka/index.js';
+import type { FetchedBatch, KafkaAdmin, KafkaPort, KafkaProducer, OutMessage } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 import { SendQueue } from './send-queue.js';
 import { TransactionalProducers } from './transactional.js';
@@ -28,6 +28,13 @@ export interface Publisher {
    * transaction ends and it can commit nothing more (at-least-once: nothing to do).
    */
   fence(topic: string, partition: number): Promise<void>;
+  /**
+   * Exactly-once: claims the partition's transactional id (so a transaction an earlier owner, or an earlier attempt of
+   * this one, left committing has ended either way) and returns the group's committed offset for it: records below
+   * it are written already and must not be processed again. The consumer's own starting offset cannot say this, as
+   * neither client asks for stable offsets (KIP-447's require_stable). At-least-once: 0, nothing is checked.
+   */
+  settle(topic: string, partition: number): Promise<bigint>;
   /** Why the publisher cannot write now (empty when it can). */
   notReady(): string[];
   /** Lets writes in flight settle, refuses new ones and closes every producer. Idempotent. */
@@ -112,6 +119,10 @@ class AtLeastOncePublisher implements Publisher {
     return Promise.resolve();
   }
 
+  settle(): Promise<bigint> {
+    return Promise.resolve(0n);
+  }
+
   notReady(): string[] {
     return this.#producer === undefined ? ['producer is not connected'] : [];
   }
@@ -135,9 +146,16 @@ class AtLeastOncePublisher implements Publisher {
 class ExactlyOncePublisher implements Publisher {
   readonly delivery = 'exactly-once' as const;
   readonly consumerCommits = false;
+  readonly #kafka: KafkaPort;
+  readonly #groupId: string;
+  readonly #log: Logger;
   readonly #producers: TransactionalProducers;
+  #admin: Promise<KafkaAdmin> | undefined;
 
   constructor(kafka: KafkaPort, groupId: string, logger: Logger) {
+    this.#kafka = kafka;
+    this.#groupId = groupId;
+    this.#log = logger;
     this.#producers = new TransactionalProducers(kafka, groupId, logger);
   }
 
@@ -170,11 +188,27 @@ class ExactlyOncePublisher implements Publisher {
     }
   }
 
+  async settle(topic: string, partition: number): Promise<bigint> {
+    await this.fence(topic, partition);
+    try {
+      const admin = await (this.#admin ??= this.#kafka.admin());
+      return (await admin.committed(this.#groupId, [topic])).get(topic)?.get(partition) ?? 0n;
+    } catch (err) {
+      const admin = this.#admin;
+      this.#admin = undefined;
+      await admin?.then((a) => a.close()).catch(() => undefined);
+      throw new ScorerError('KAFKA_UNAVAILABLE', `reading the committed offset of ${topic}[${partition}] for group ${this.#groupId} failed`, { cause: err });
+    }
+  }
+
   notReady(): string[] {
     return [];
   }
 
-  close(): Promise<void> {
-    return this.#producers.closeAll();
+  async close(): Promise<void> {
+    const admin = this.#admin;
+    this.#admin = undefined;
+    await admin?.then((a) => a.close()).catch((err: unknown) => this.#log.warn({ err }, 'closing the admin client failed'));
+    await this.#producers.closeAll();
   }
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { KafkaWorker } from '../../../src/ingest/index.js';
+import { readTopics } from '../../../src/ledger/index.js';
+import { createLogger } from '../../../src/logging/index.js';
+import type { ProcessedChunk, SourceRecord } from '../../../src/pipeline/index.js';
+import { kafkaJsPort, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
+import { workerTopics } from '../../helpers/service.js';
+
+const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', pretty: false });
+
+const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+/** Copies each input value to the output topic, so the test can count what was written for each input record. */
+const copy = (records: readonly SourceRecord[]): Promise<ProcessedChunk> =>
+  Promise.resolve({
+    outputs: records.map((r) => ({ key: r.key?.toString() ?? '', value: r.value ?? Buffer.alloc(0), headers: {} })),
+    shadowOutputs: [],
+    deadLetters: [],
+    dropped: 0,
+    scoredTimes: [],
+  });
+
+describe('exactly-once: a partition is settled before its records are written', () => {
+  it("a commit that failed after it took effect (another holder of the partition's transactional id committed it) is not written again", async () => {
+    const kafka = testKafka();
+    const admin = await testAdmin(kafka);
+    const topics = await workerTopics(admin, 1);
+    const producer = kafka.producer();
+    await producer.connect();
+    onTestFinished(() => producer.disconnect());
+    const send = (from: number, to: number): Promise<unknown> =>
+      producer.send({ topic: topics.input, messages: Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: `in-${from + i}` })) });
+
+    const worker = new KafkaWorker({
+      kafka: testPort(),
+      groupId: topics.group,
+      inputTopics: [topics.input],
+      outputTopic: topics.output,
+      deadLetterTopic: topics.dlq,
+      delivery: 'exactly-once',
+      chunkSize: 100,
+      partitionsConsumedConcurrently: 1,
+      fromBeginning: true,
+      sessionTimeoutMs: 8_000,
+      logger,
+      retry: { initialMs: 50, maxMs: 200 },
+      process: copy,
+    });
+    onTestFinished(() => worker.stop());
+    await worker.start();
+    const outputs = async (): Promise<string[]> =>
+      (await readTopics(kafkaJsPort(kafka), [topics.output], { idleMs: 1_000, timeoutMs: 20_000 })).map((e) => e.value.toString());
+
+    await send(0, 5);
+    await until('the first five written', async () => (await outputs()).length === 5);
+
+    // What an ambiguous commit leaves: the worker's transactional id (group.topic.partition) has committed the next
+    // chunk's outputs and offsets, but the worker's producer is told its commit failed (here: it was fenced).
+    const other = kafka.producer({ transactionalId: `${topics.group}.${topics.input}.0`, idempotent: true, maxInFlightRequests: 1 });
+    await other.connect();
+    onTestFinished(() => other.disconnect());
+    const tx = await other.transaction();
+    await tx.send({ topic: topics.output, messages: Array.from({ length: 5 }, (_, i) => ({ key: `k${5 + i}`, value: `in-${5 + i}` })) });
+    await tx.sendOffsets({ consumerGroupId: topics.group, topics: [{ topic: topics.input, partitions: [{ partition: 0, offset: '10' }] }] });
+    await tx.commit();
+
+    // The worker fetches 5–9 as one chunk (one record batch), fails to commit it and tries again: it must find the
+    // chunk committed and write nothing; 10 and 11 follow as usual.
+    await send(5, 10);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await send(10, 12);
+    await until('all twelve written', async () => (await outputs()).length >= 12);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await outputs()).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `in-${i}`).sort());
+  });
+});
