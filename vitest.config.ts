@@ -21,6 +21,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/setup/kafkajs.ts'],
           // A few unit tests start the CLI from source (tsx) while the integration project shares the two cores.
           testTimeout: 30_000,
         },
@@ -30,6 +31,7 @@ export default defineConfig({
           // Ops artefacts checked by their real tools: promtool, docker-compose, helm.
           name: 'deploy',
           include: ['test/deploy/**/*.test.ts'],
+          setupFiles: ['test/setup/kafkajs.ts'],
           testTimeout: 120_000,
         },
       },
@@ -39,6 +41,7 @@ export default defineConfig({
           // The fault suite shares the broker: reduced here, in full through `npm run test:faults`.
           include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/setup/kafkajs.ts'],
           // The broker shares two cores with the suite: one file at a time keeps timings sane.
           fileParallelism: false,
           testTimeout: 60_000,

@@ -1,3 +1,5 @@
+// Before kafkajs: replaces its aborted-transaction filter (see aborted.ts).
+import './aborted.js';
 import { type Admin, AssignerProtocol, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type PartitionAssigner, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 import { ScorerError } from '../../errors.js';

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+// Before kafkajs: replaces its aborted-transaction filter (see aborted.ts).
+import './aborted.js';
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
