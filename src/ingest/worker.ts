@@ -104,6 +104,7 @@ export class KafkaWorker {
         rebalancing: () => {
           this.#joined = false;
           this.#assignment = new Map();
+          this.#settled.clear();
         },
         stopped: () => {
           this.#joined = false;
