@@ -48,7 +48,7 @@ async function livePairs(m: WorkerProcess, version: string): Promise<Figures | u
 }
 
 /** The final checks: figures as computed independently, and the evaluated topic's ids (once each with exactly-once). */
-async function settle(run: Run, monitors: readonly WorkerProcess[], delivery: Delivery): Promise<{ duplicated: number; missing: number }> {
+async function settle(run: Run, monitors: readonly WorkerProcess[], delivery: Delivery, diagnose?: readonly WorkerProcess[]): Promise<{ duplicated: number; missing: number }> {
   const { kafka, t, events, outcomes, version } = run;
   const scored = await readAll(kafka, [t.output], (e) => new Set(e.map((x) => x.id)).size >= events.length);
   const expected = expectedFigures(scored, outcomes);
@@ -73,11 +73,17 @@ async function settle(run: Run, monitors: readonly WorkerProcess[], delivery: De
   if (duplicated > 0) {
     // Which records published a pair twice, and when: to tell a zombie's commit from a rebuild's.
     const twice = new Set([...counts].filter(([, n]) => n > 1).map(([id]) => id));
-    const sample = evaluated.filter((e) => twice.has(e.id as string)).slice(0, 12).map((e) => {
+    const firstTwice = new Set([...twice].slice(0, 4));
+    const sample = evaluated.filter((e) => firstTwice.has(e.id as string)).map((e) => {
       const v = JSON.parse(e.value.toString()) as { evaluatedAt: string; prediction: { source: unknown }; outcome: { source: unknown } };
       return { id: e.id, at: `${e.partition}:${e.offset}`, evaluatedAt: v.evaluatedAt, p: v.prediction.source, o: v.outcome.source };
     });
     console.log(`[monitor] duplicated pairs, e.g. ${JSON.stringify(sample)}`);
+    // What the monitors said about joins, settling, retries and catch-ups, to tell which path published twice.
+    for (const [i, m] of (diagnose ?? []).entries()) {
+      const lines = m.logs().split('\n').filter((l) => /joined the consumer group|skipping records|failed; retrying|caught up|"level":"(warn|error)"/.test(l));
+      console.log(`[monitor] process ${i}:\n${lines.map((l) => l.slice(0, 400)).join('\n')}`);
+    }
   }
   console.log(`[faults] ${JSON.stringify({ scenario: `monitor (${delivery})`, events: events.length, pairs: expected.pairs, evaluated: evaluated.length, missing, duplicated })}`);
   return { duplicated, missing };
@@ -87,18 +93,21 @@ describe('fault suite: outcome monitor', () => {
   for (const delivery of ['exactly-once', 'at-least-once'] as const) {
     it(`${delivery}: ${KILLS} SIGKILLs of the monitor mid-stream, each restarted on its store: the same figures, nothing missing${delivery === 'exactly-once' ? ', no pair twice' : ''}`, async () => {
       const run = await begin();
-      const env = { ...run.t.monitorEnv('killed'), DELIVERY: delivery, OUTCOME_WAIT_MS: '600000', LOG_LEVEL: 'warn' };
+      const env = { ...run.t.monitorEnv('killed'), DELIVERY: delivery, OUTCOME_WAIT_MS: '600000', LOG_LEVEL: 'info' };
+      const all: WorkerProcess[] = [];
       for (let k = 0; k < KILLS; k++) {
         const m = await spawnCli(['monitor'], env);
+        all.push(m);
         await m.waitReady(90_000);
         await sleep(between(1_000, 4_000));
         m.signal('SIGKILL');
         await m.exited;
       }
       const last = await spawnCli(['monitor'], env);
+      all.push(last);
       await last.waitReady(90_000);
       await run.producing;
-      const r = await settle(run, [last], delivery);
+      const r = await settle(run, [last], delivery, all);
       expect(r.missing).toBe(0);
       if (delivery === 'exactly-once') expect(r.duplicated).toBe(0);
       last.signal('SIGTERM');
@@ -118,7 +127,7 @@ describe('fault suite: outcome monitor', () => {
     const partitions = async (m: WorkerProcess): Promise<number[]> => (await monitorGet<{ partitions: number[] }>(m.port, '/outcomes/unmatched?limit=0')).partitions.sort();
     await waitFor('the partitions split', async () => (await partitions(a)).length === 2 && (await partitions(b)).length === 2, a, 60_000);
     expect([...(await partitions(a)), ...(await partitions(b))].sort()).toEqual([0, 1, 2, 3]);
-    const r = await settle(run, [a, b], 'exactly-once');
+    const r = await settle(run, [a, b], 'exactly-once', [a, b]);
     expect(r.missing).toBe(0);
     expect(r.duplicated).toBe(0);
     a.signal('SIGTERM');
