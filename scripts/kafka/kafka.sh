@@ -20,6 +20,10 @@
 #                          It also turns on ACLs: a resource without ACLs stays open to everyone, the plaintext
 #                          listener's clients (User:ANONYMOUS) are super users, and the SASL user is held to the
 #                          ACLs an admin sets (tests revoke and restore its group access)
+#   KAFKA_PROXIED_PORT     also listen (plaintext) on this port, advertised as 127.0.0.1:KAFKA_PROXY_PORT: a client
+#   KAFKA_PROXY_PORT       that bootstraps through a TCP proxy listening there (Toxiproxy, forwarding to
+#                          KAFKA_PROXIED_PORT) is sent back to the proxy for every broker connection, so the faults
+#                          the proxy injects reach all of that client's traffic and no other client's
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +41,8 @@ START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 SASL_PORT=${KAFKA_SASL_PORT:-}
 SASL_USER=${KAFKA_SASL_USER:-scorer}
 SASL_PASS=${KAFKA_SASL_PASS:-scorer-secret}
+PROXIED_PORT=${KAFKA_PROXIED_PORT:-}
+PROXY_PORT=${KAFKA_PROXY_PORT:-}
 LOG4J="-Dlog4j2.configurationFile=file:$HERE/log4j2.properties"
 
 say() { printf 'kafka.sh: %s\n' "$*" >&2; }
@@ -91,6 +97,12 @@ cmd_start() {
   mkdir -p "$STATE/data" "$STATE/logs"
   sed -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$STATE/data#g" \
     "$HERE/server.properties.template" >"$STATE/server.properties"
+  if [ -n "$PROXIED_PORT" ]; then
+    [ -n "$PROXY_PORT" ] || die "KAFKA_PROXIED_PORT needs KAFKA_PROXY_PORT (the proxy's listen port, advertised to clients)"
+    sed -i -e "s#^listeners=\(.*\)#listeners=\1,PROXIED://127.0.0.1:$PROXIED_PORT#" \
+      -e "s#^advertised.listeners=\(.*\)#advertised.listeners=\1,PROXIED://127.0.0.1:$PROXY_PORT#" \
+      -e "s#^listener.security.protocol.map=\(.*\)#listener.security.protocol.map=\1,PROXIED:PLAINTEXT#" "$STATE/server.properties"
+  fi
   local scram=()
   if [ -n "$SASL_PORT" ]; then
     # A second listener with SASL: PLAIN users come from the JAAS line, SCRAM users from the formatted storage.

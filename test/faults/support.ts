@@ -31,7 +31,7 @@ const DEFAULTS = loadConfig({ env: {} });
 export const IN_FLIGHT_PER_KILL = DEFAULTS.batch.maxSize * DEFAULTS.consumer.concurrency;
 
 /** Produces the events at a steady pace in the background (so faults land mid-stream); resolves when all are acked. */
-export async function stream(kafka: Kafka, topic: string, events: ReadonlyArray<{ id: string }>, perSecond: number): Promise<void> {
+export async function stream(kafka: Kafka, topic: string, events: ReadonlyArray<{ id: string }>, perSecond: number, encode: (e: { id: string }) => Buffer | string = (e) => JSON.stringify(e)): Promise<void> {
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 30, maxRetryTime: 2_000 } });
   await producer.connect();
   try {
@@ -39,7 +39,7 @@ export async function stream(kafka: Kafka, topic: string, events: ReadonlyArray<
     const per = Math.max(1, Math.round((perSecond * tick) / 1000));
     for (let i = 0; i < events.length; i += per) {
       const t0 = Date.now();
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + per).map((e) => ({ key: e.id, value: JSON.stringify(e) })) });
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + per).map((e) => ({ key: e.id, value: encode(e) })) });
       await sleep(Math.max(0, tick - (Date.now() - t0)));
     }
   } finally {

@@ -9,11 +9,23 @@ declare module 'vitest' {
     /** A SASL_PLAINTEXT listener (user scorer / scorer-secret, PLAIN and SCRAM), or '' when none is provided. */
     kafkaSaslBrokers: string;
     schemaRegistryUrl: string;
+    /**
+     * Network faults (test/faults/network.test.ts): the Toxiproxy API, and the upstream and listen addresses of the
+     * proxy in front of a broker listener advertised as the proxy's address (and of the registry). '' with the
+     * reason in `toxiproxyMissing` when they cannot be provided; only the tests that need them fail then.
+     */
+    toxiproxyUrl: string;
+    toxiproxyMissing: string;
+    kafkaProxyUpstream: string;
+    kafkaProxyListen: string;
+    registryProxyUpstream: string;
+    registryProxyListen: string;
   }
 }
 
 const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
 const REGISTRY_SCRIPT = fileURLToPath(new URL('../../scripts/registry/registry.sh', import.meta.url));
+const TOXIPROXY_SCRIPT = fileURLToPath(new URL('../../scripts/toxiproxy/toxiproxy.sh', import.meta.url));
 
 type Teardown = () => Promise<void>;
 const nothing: Teardown = () => Promise.resolve();
@@ -25,15 +37,18 @@ const nothing: Teardown = () => Promise.resolve();
  * project's JVM broker (scripts/kafka/kafka.sh on KAFKA_TEST_PORT, default 19092).
  * Schema registry: SCHEMA_REGISTRY_URL → Apicurio Registry (scripts/registry/registry.sh on REGISTRY_TEST_PORT,
  * default 18081).
+ * Toxiproxy: TOXIPROXY_URL → scripts/toxiproxy/toxiproxy.sh on TOXIPROXY_TEST_PORT (default 18474). The local broker
+ * also listens on port + 3, advertised as port + 4 where the fault tests put the proxy; for another cluster,
+ * KAFKA_PROXY_UPSTREAM names a listener of it advertised as KAFKA_PROXY_LISTEN.
  * When a service cannot be provided the suite fails with a message naming the ways to provide it; it never skips.
  */
 export default async function setup(project: TestProject): Promise<Teardown> {
-  const [kafka, registry] = await Promise.allSettled([provideKafka(project), provideRegistry(project)]);
-  const teardowns = [kafka, registry].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const [kafka, registry, toxiproxy] = await Promise.allSettled([provideKafka(project), provideRegistry(project), provideToxiproxy(project)]);
+  const teardowns = [kafka, registry, toxiproxy].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const teardownAll: Teardown = async () => {
     await Promise.all(teardowns.map((t) => t()));
   };
-  const failures = [kafka, registry].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  const failures = [kafka, registry, toxiproxy].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) {
     await teardownAll();
     throw new Error(failures.map((f) => f.message).join('\n\n'));
@@ -44,6 +59,8 @@ export default async function setup(project: TestProject): Promise<Teardown> {
 async function provideKafka(project: TestProject): Promise<Teardown> {
   const attempts: string[] = [];
   project.provide('kafkaSaslBrokers', process.env.KAFKA_SASL_BROKERS ?? '');
+  project.provide('kafkaProxyUpstream', process.env.KAFKA_PROXY_UPSTREAM ?? '');
+  project.provide('kafkaProxyListen', process.env.KAFKA_PROXY_LISTEN ?? '');
   const fromEnv = process.env.KAFKA_BROKERS;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     announceKafka(project, fromEnv, `KAFKA_BROKERS=${fromEnv}`);
@@ -59,14 +76,20 @@ async function provideKafka(project: TestProject): Promise<Teardown> {
   attempts.push(`Docker via testcontainers: ${docker.reason}`);
 
   const port = process.env.KAFKA_TEST_PORT ?? '19092';
-  // The local broker also listens with SASL on port + 2 (the controller has port + 1).
+  // The local broker also listens with SASL on port + 2 (the controller has port + 1), and on port + 3 for the
+  // network-fault proxy, which listens on port + 4.
   const saslPort = String(Number(port) + 2);
-  const env = { ...process.env, KAFKA_PORT: port, KAFKA_SASL_PORT: saslPort };
+  const [proxied, proxy] = [String(Number(port) + 3), String(Number(port) + 4)];
+  const env = { ...process.env, KAFKA_PORT: port, KAFKA_SASL_PORT: saslPort, KAFKA_PROXIED_PORT: proxied, KAFKA_PROXY_PORT: proxy };
   const start = await runScript(KAFKA_SCRIPT, ['start'], env);
   if (start.status === 0) {
     const version = /Apache Kafka (\S+) started/.exec(start.stderr)?.[1] ?? (/already running/.test(start.stderr) ? 'already running' : 'unknown');
     announceKafka(project, `127.0.0.1:${port}`, `local JVM broker (scripts/kafka/kafka.sh, Apache Kafka ${version})`);
     if (process.env.KAFKA_SASL_BROKERS === undefined) project.provide('kafkaSaslBrokers', `127.0.0.1:${saslPort}`);
+    if (process.env.KAFKA_PROXY_UPSTREAM === undefined) {
+      project.provide('kafkaProxyUpstream', `127.0.0.1:${proxied}`);
+      project.provide('kafkaProxyListen', `127.0.0.1:${proxy}`);
+    }
     return async () => {
       if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(KAFKA_SCRIPT, ['stop'], env);
     };
@@ -106,9 +129,33 @@ async function provideRegistry(project: TestProject): Promise<Teardown> {
   }
   const url = `http://127.0.0.1:${port}/apis/ccompat/v7`;
   project.provide('schemaRegistryUrl', url);
+  project.provide('registryProxyUpstream', `127.0.0.1:${port}`);
+  project.provide('registryProxyListen', `127.0.0.1:${Number(port) + 2}`);
   process.stdout.write(`[integration] schema registry: ${url} (${/Apicurio Registry \S+/.exec(start.stderr)?.[0] ?? 'Apicurio Registry'})\n`);
   return async () => {
     if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(REGISTRY_SCRIPT, ['stop'], env);
+  };
+}
+
+/** Toxiproxy for the network-fault tests; never fails the setup (the tests that need it fail with the reason). */
+async function provideToxiproxy(project: TestProject): Promise<Teardown> {
+  project.provide('toxiproxyMissing', '');
+  const fromEnv = process.env.TOXIPROXY_URL;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    project.provide('toxiproxyUrl', fromEnv);
+    return nothing;
+  }
+  const port = process.env.TOXIPROXY_TEST_PORT ?? '18474';
+  const env = { ...process.env, TOXIPROXY_PORT: port };
+  const start = await runScript(TOXIPROXY_SCRIPT, ['start'], env);
+  if (start.status !== 0) {
+    project.provide('toxiproxyUrl', '');
+    project.provide('toxiproxyMissing', `scripts/toxiproxy/toxiproxy.sh start failed: ${lastLines(start.stderr)} (it builds Toxiproxy with Go from the Go module proxy; or set TOXIPROXY_URL)`);
+    return nothing;
+  }
+  project.provide('toxiproxyUrl', `http://127.0.0.1:${port}`);
+  return async () => {
+    if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(TOXIPROXY_SCRIPT, ['stop'], env);
   };
 }
 
