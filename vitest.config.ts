@@ -48,6 +48,21 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // The soak runs for half an hour and more: only `npm run test:soak` (SOAK=1) defines it, so `npm test` never
+      // picks it up.
+      ...(process.env.SOAK === '1'
+        ? [
+            {
+              test: {
+                name: 'soak',
+                include: ['test/soak/**/*.test.ts'],
+                globalSetup: ['test/integration/global-setup.ts'],
+                setupFiles: ['test/setup/kafkajs.ts'],
+                hookTimeout: 120_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
