@@ -39,12 +39,8 @@ find_java() {
   return 1
 }
 
-running_pid() {
-  [ -f "$PIDFILE" ] || return 1
-  local pid
-  pid=$(cat "$PIDFILE")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
+# shellcheck source=../lib/pidfile.sh
+. "$HERE/../lib/pidfile.sh"
 
 cmd_fetch() {
   [ -f "$HOME_DIR/quarkus-run.jar" ] && return 0
@@ -81,13 +77,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid
-  if ! pid=$(running_pid); then rm -f "$PIDFILE"; say "registry on port $PORT is not running"; return 0; fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  say "registry on port $PORT stopped"
+  stop_service "registry on port $PORT"
 }
 
 case "${1:-}" in
