@@ -254,7 +254,7 @@ export class KafkaWorker {
     const isStale = (): boolean => batch.isStale();
     const heartbeat = (): Promise<void> => batch.heartbeat();
     const { chunkSize, metrics } = this.#options;
-    if (!this.#settled.has(`${topic}:${batch.partition}`)) {
+    if (!this.#settled.has(partitionKey(batch))) {
       if ((await this.#retrying('settle', () => this.#settle(batch), isRunning, isStale, heartbeat)) === undefined) return;
     }
     for (let i = 0; i < records.length; i += chunkSize) {
@@ -302,14 +302,14 @@ export class KafkaWorker {
    */
   async #settle(batch: FetchedBatch): Promise<bigint> {
     const committed = await this.#publisher.settle(batch.topic, batch.partition);
-    this.#settled.set(`${batch.topic}:${batch.partition}`, committed);
+    this.#settled.set(partitionKey(batch), committed);
     return committed;
   }
 
   /** The records of `chunk` that no committed transaction covers; those before them are resolved as done. */
   #unwritten(batch: FetchedBatch, chunk: readonly SourceRecord[]): readonly SourceRecord[] {
     const { topic, partition } = batch;
-    const from = this.#settled.get(`${topic}:${partition}`) ?? 0n;
+    const from = this.#settled.get(partitionKey(batch)) ?? 0n;
     const first = chunk[0];
     if (first === undefined || BigInt(first.offset) >= from) return chunk;
     const unwritten = chunk.filter((r) => BigInt(r.offset) >= from);
@@ -387,6 +387,10 @@ export class KafkaWorker {
       }
     }
   }
+}
+
+function partitionKey(batch: Pick<FetchedBatch, 'topic' | 'partition'>): string {
+  return `${batch.topic}:${batch.partition}`;
 }
 
 function toMessage(topic: string, r: OutRecord): OutMessage {

@@ -28,12 +28,12 @@ const ABORT_KEY = Buffer.from([0, 0, 0, 0]);
 /** The records of `messages` (in offset order) that belong to no aborted transaction. */
 export function withoutAborted({ messages, abortedTransactions }: { messages: readonly Message[]; abortedTransactions?: readonly AbortedTransaction[] }): Message[] {
   if (abortedTransactions === undefined || abortedTransactions.length === 0) return [...messages];
-  const pending = [...abortedTransactions].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : BigInt(a.firstOffset) > BigInt(b.firstOffset) ? 1 : 0));
+  const pending = abortedTransactions.map((t) => ({ first: BigInt(t.firstOffset), producer: String(t.producerId) })).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const aborting = new Set<string>();
   let next = 0;
   return messages.filter((m) => {
     const offset = BigInt(m.offset);
-    for (let t = pending[next]; t !== undefined && BigInt(t.firstOffset) <= offset; t = pending[++next]) aborting.add(String(t.producerId));
+    for (let t = pending[next]; t !== undefined && t.first <= offset; t = pending[++next]) aborting.add(t.producer);
     const producer = String(m.batchContext.producerId);
     if (m.isControlRecord === true && m.key !== null && Buffer.from(m.key).equals(ABORT_KEY)) {
       aborting.delete(producer);
