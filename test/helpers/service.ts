@@ -3,7 +3,8 @@ import { onTestFinished } from 'vitest';
 import { ScorerService } from '../../src/service/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/index.js';
-import { clientEnv, testBrokers, uniqueName } from './kafka.js';
+import { KafkaWorker, type WorkerOptions } from '../../src/ingest/index.js';
+import { clientEnv, testBrokers, testPort, uniqueName } from './kafka.js';
 
 export interface Topics {
   readonly input: string;
@@ -40,4 +41,25 @@ export async function startInProcess(env: Record<string, string>): Promise<Score
   const service = await ScorerService.start({ config, logger: createLogger({ level: config.log.level, pretty: false }), version: 'test', mode: 'run' });
   onTestFinished(() => service.close());
   return service;
+}
+
+/**
+ * A KafkaWorker on `topics` over the client under test, for tests that drive the Kafka loop with a processor of their
+ * own: one partition at a time, from the beginning, a short session and quick retries, unless `options` says otherwise.
+ */
+export function testWorker(topics: Topics, options: Pick<WorkerOptions, 'delivery' | 'process'> & Partial<WorkerOptions>): KafkaWorker {
+  return new KafkaWorker({
+    kafka: testPort(),
+    groupId: topics.group,
+    inputTopics: [topics.input],
+    outputTopic: topics.output,
+    deadLetterTopic: topics.dlq,
+    chunkSize: 64,
+    partitionsConsumedConcurrently: 1,
+    fromBeginning: true,
+    sessionTimeoutMs: 8_000,
+    logger: createLogger({ level: 'silent', pretty: false }),
+    retry: { initialMs: 10, maxMs: 20 },
+    ...options,
+  });
 }

@@ -2,13 +2,12 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { findScorerError } from '../../../src/errors.js';
-import { KafkaWorker } from '../../../src/ingest/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import type { ProcessedChunk, SourceRecord } from '../../../src/pipeline/index.js';
 import { ScorerService } from '../../../src/service/index.js';
-import { clientEnv, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
+import { clientEnv, testAdmin, testKafka } from '../../helpers/kafka.js';
 import { produceJson, sampleEvents } from '../../helpers/ledger.js';
-import { workerTopics } from '../../helpers/service.js';
+import { testWorker, workerTopics } from '../../helpers/service.js';
 import { freePort } from '../../helpers/worker.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -54,19 +53,9 @@ describe('service lifecycle', () => {
     const topics = await workerTopics(admin, 1);
     await produceJson(kafka, topics.input, sampleEvents(20, 'bug', { fresh: true }));
     let calls = 0;
-    const worker = new KafkaWorker({
-      kafka: testPort(),
-      groupId: topics.group,
-      inputTopics: [topics.input],
-      outputTopic: topics.output,
-      deadLetterTopic: topics.dlq,
+    const worker = testWorker(topics, {
       delivery: 'at-least-once',
-      chunkSize: 64,
-      partitionsConsumedConcurrently: 1,
-      fromBeginning: true,
-      sessionTimeoutMs: 8_000,
       logger,
-      retry: { initialMs: 10, maxMs: 20 },
       process: (_records: readonly SourceRecord[]): Promise<ProcessedChunk> => {
         calls++;
         // A programming error, as a bug in processing would throw it.

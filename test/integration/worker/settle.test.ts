@@ -1,10 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { KafkaWorker } from '../../../src/ingest/index.js';
 import { readTopics } from '../../../src/ledger/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import type { ProcessedChunk, SourceRecord } from '../../../src/pipeline/index.js';
-import { kafkaJsPort, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
-import { workerTopics } from '../../helpers/service.js';
+import { kafkaJsPort, testAdmin, testKafka } from '../../helpers/kafka.js';
+import { testWorker, workerTopics } from '../../helpers/service.js';
 
 const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', pretty: false });
 
@@ -37,21 +36,7 @@ describe('exactly-once: a partition is settled before its records are written', 
     const send = (from: number, to: number): Promise<unknown> =>
       producer.send({ topic: topics.input, messages: Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: `in-${from + i}` })) });
 
-    const worker = new KafkaWorker({
-      kafka: testPort(),
-      groupId: topics.group,
-      inputTopics: [topics.input],
-      outputTopic: topics.output,
-      deadLetterTopic: topics.dlq,
-      delivery: 'exactly-once',
-      chunkSize: 100,
-      partitionsConsumedConcurrently: 1,
-      fromBeginning: true,
-      sessionTimeoutMs: 8_000,
-      logger,
-      retry: { initialMs: 50, maxMs: 200 },
-      process: copy,
-    });
+    const worker = testWorker(topics, { delivery: 'exactly-once', chunkSize: 100, logger, retry: { initialMs: 50, maxMs: 200 }, process: copy });
     onTestFinished(() => worker.stop());
     await worker.start();
     const outputs = async (): Promise<string[]> =>
