@@ -5,7 +5,7 @@ import { testAdmin, testKafka } from '../helpers/kafka.js';
 import { sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
 import { type WorkerProcess, spawnWorker } from '../helpers/worker.js';
-import { FULL, IN_FLIGHT_PER_KILL, TIMEOUT, audit, between, figures, sleep, stream } from './support.js';
+import { FULL, IN_FLIGHT_PER_KILL, REBALANCE_REPEATS, TIMEOUT, audit, between, figures, sleep, stream } from './support.js';
 
 describe('fault suite: group churn', () => {
   it.each(['at-least-once', 'exactly-once'] as const)('%s: three workers joining and leaving (SIGTERM and SIGKILL) while events flow: nothing lost', async (delivery) => {
@@ -46,8 +46,12 @@ describe('fault suite: group churn', () => {
     const f = figures(`three workers joining and leaving (${delivery})`, rounds, ids, r, started);
     expect(f.missing).toBe(0);
     expect(f.inBoth).toBe(0);
-    // At-least-once: only the killed members can leave written-but-uncommitted chunks behind; those that drain
-    // commit first. Exactly-once: none, a killed member's open transaction is aborted.
-    expect(f.duplicated).toBeLessThanOrEqual(delivery === 'exactly-once' ? 0 : kills * IN_FLIGHT_PER_KILL);
+    // Exactly-once: nothing repeats, a killed member's open transaction is aborted. At-least-once with kafkajs: only
+    // the killed members leave written-but-uncommitted chunks behind (the others commit before they rejoin). With
+    // the platformatic adapter every rebalance may (see REBALANCE_REPEATS): two joins to fill the group, then a
+    // leave and a join per round.
+    const rebalances = 2 + 2 * rounds;
+    const allowed = delivery === 'exactly-once' ? 0 : (REBALANCE_REPEATS ? rebalances : kills) * IN_FLIGHT_PER_KILL;
+    expect(f.duplicated).toBeLessThanOrEqual(allowed);
   }, TIMEOUT);
 });

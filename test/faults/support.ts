@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type AclEntry, type AclOperationTypes, AclPermissionTypes, type AclResourceTypes, type Admin, Kafka, type Producer, ResourcePatternTypes, logLevel } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { SASL_PASSWORD, SASL_USER, testSaslBrokers, uniqueName } from '../helpers/kafka.js';
+import { SASL_PASSWORD, SASL_USER, clientEnv, testSaslBrokers, uniqueName } from '../helpers/kafka.js';
 import { type LedgerEntry, type LedgerReport, ledgerReport, readLedger } from '../helpers/ledger.js';
 import type { Topics } from '../helpers/service.js';
 import { type WorkerProcess, freePort } from '../helpers/worker.js';
@@ -29,6 +29,14 @@ const DEFAULTS = loadConfig({ env: {} });
  * concurrently (defaults: BATCH_MAX_SIZE × CONSUMER_CONCURRENCY).
  */
 export const IN_FLIGHT_PER_KILL = DEFAULTS.batch.maxSize * DEFAULTS.consumer.concurrency;
+
+/**
+ * Whether a member that loses partitions in a rebalance (not a kill) can repeat what it published but had not yet
+ * committed. kafkajs commits before it rejoins, so only a kill repeats. The platformatic adapter commits in the
+ * background and never at a rebalance (the client would send that commit with the next generation and overwrite a
+ * moved partition's progress), so every rebalance may repeat up to one chunk per partition it was processing.
+ */
+export const REBALANCE_REPEATS = loadConfig({ env: { ...clientEnv() } }).kafka.client === 'platformatic';
 
 /** Produces the events at a steady pace in the background (so faults land mid-stream); resolves when all are acked. */
 export async function stream(kafka: Kafka, topic: string, events: ReadonlyArray<{ id: string }>, perSecond: number, encode: (e: { id: string }) => Buffer | string = (e) => JSON.stringify(e)): Promise<void> {
