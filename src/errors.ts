@@ -15,6 +15,8 @@ export const errorCodes = {
   MODEL_LOAD_FAILED: { retriable: false },
   MODEL_FEATURE_MISMATCH: { retriable: false },
   MODEL_SELF_CHECK_FAILED: { retriable: false },
+  MLFLOW_UNAVAILABLE: { retriable: true },
+  MLFLOW_REQUEST_FAILED: { retriable: false },
   INFERENCE_FAILED: { retriable: false },
   OVERLOADED: { retriable: true },
   SHUTTING_DOWN: { retriable: true },

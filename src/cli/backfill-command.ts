@@ -7,8 +7,8 @@ import { ScorerError } from '../errors.js';
 import { ScoringEngine } from '../inference/index.js';
 import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
-import { loadReadyBundle, resolveModelRef } from '../registry/index.js';
-import { INTERRUPTED_EXIT_CODE } from '../service/index.js';
+import { loadReadyBundle } from '../registry/index.js';
+import { INTERRUPTED_EXIT_CODE, modelSource } from '../service/index.js';
 
 export interface BackfillCommandOptions {
   readonly input?: string;
@@ -66,8 +66,9 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
 
   // The model is pinned for the whole run: resolved once, never reloaded.
   const [refA, refB] = opts.compare ?? [opts.model ?? config.model.ref, undefined];
-  const primaryDir = (await resolveModelRef(config.model.dir, refA as string)).dir;
-  const shadowDir = refB === undefined ? undefined : (await resolveModelRef(config.model.dir, refB)).dir;
+  const models = modelSource(config, logger);
+  const primaryDir = (await models.resolve(refA as string)).dir;
+  const shadowDir = refB === undefined ? undefined : (await models.resolve(refB)).dir;
   const primary = await loadReadyBundle(primaryDir);
   const shadow = shadowDir === undefined ? undefined : await loadReadyBundle(shadowDir);
   const { chunkSize, topK, threshold, maxRejectRatio } = numbers;

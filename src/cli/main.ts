@@ -5,8 +5,9 @@ import type { LifecycleView } from '../lifecycle/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { createKafkaPort, ensureTopics } from '../kafka/index.js';
 import { readBundleInfo } from '../inference/index.js';
-import { MonitorService, ScorerService, type ServiceMode, ShutdownSignals } from '../service/index.js';
-import { listBundles, promote, resolveModelRef } from '../registry/index.js';
+import { MonitorService, ScorerService, type ServiceMode, ShutdownSignals, modelSource } from '../service/index.js';
+import { listBundles, promote } from '../registry/index.js';
+import { promoteInMlflow, pushCommand } from './models-command.js';
 import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
 import { writeFeatureMatrix } from './feature-matrix.js';
 import { type LedgerCommandOptions, ledgerCommand } from './ledger-command.js';
@@ -140,7 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--delay <ms>', 'wait this long first (so the predictions are scored before)', '0')
     .action(untilDone<OutcomesReplayOptions>(outcomesReplayCommand));
 
-  const models = program.command('models').description('Manage the model registry (MODEL_DIR)');
+  const models = program.command('models').description('Manage the model registry (MODEL_DIR, and MLflow with MLFLOW_TRACKING_URI)');
   const modelDir = (): string => loadConfig({ env: process.env, file: program.opts<{ config?: string }>().config }).model.dir;
   models
     .command('list')
@@ -153,9 +154,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
   models
     .command('show <ref>')
-    .description('One bundle version (<bundle>@<version|alias>): manifest summary and test-period metrics')
+    .description('One bundle version (<bundle>@<version|alias>, or models:/… and runs:/… from MLflow): manifest summary and test-period metrics')
     .action(async (ref: string) => {
-      const resolved = await resolveModelRef(modelDir(), ref);
+      const { config, logger } = context();
+      const resolved = await modelSource(config, logger).resolve(ref);
       const { manifest, card: metrics } = await readBundleInfo(resolved.dir);
       const { features, models: files, training, ...rest } = manifest;
       process.stdout.write(
@@ -168,11 +170,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
   models
     .command('promote <bundle> <version>')
-    .description('Point an alias at a version (atomic on disk: write, then rename)')
+    .description('Point an alias at a version (atomic on disk: write, then rename; with --mlflow, in the MLflow model registry)')
     .requiredOption('--alias <alias>', 'e.g. production or staging')
-    .action(async (bundle: string, version: string, opts: { alias: string }) => {
+    .option('--mlflow', 'move the alias of registered model <bundle> in MLflow (MLFLOW_TRACKING_URI) instead of registry.json')
+    .action(async (bundle: string, version: string, opts: { alias: string; mlflow?: boolean }) => {
+      if (opts.mlflow === true) {
+        const { previous } = await promoteInMlflow(context().config, bundle, version, opts.alias);
+        process.stdout.write(`models:/${bundle}@${opts.alias}: ${previous ?? '(unset)'} -> ${version}\n`);
+        return;
+      }
       const { previous } = await promote(modelDir(), bundle, version, opts.alias);
       process.stdout.write(`${bundle}@${opts.alias}: ${previous ?? '(unset)'} -> ${version}\n`);
+    });
+  models
+    .command('push <ref>')
+    .description('Register a local bundle (<bundle>@<version|alias> in MODEL_DIR) in MLflow: a run with its parameters, card metrics and files, and a new model version')
+    .option('--name <name>', 'registered model name (default: the bundle name)')
+    .option('--alias <aliases...>', 'point these aliases at the new version (e.g. staging)')
+    .action(async (ref: string, opts: { name?: string; alias?: string[] }) => {
+      const { config, logger } = context();
+      const report = await pushCommand(config, logger, ref, opts);
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     });
 
   program
@@ -187,7 +205,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--output <file>', 'results: .jsonl, .csv or .avro by extension (or --format)')
     .option('--output-topic <name>', 'write results to a topic instead (key = opportunity id)')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'avro']))
-    .option('--model <ref>', 'the model for the whole run: <bundle>@<version|alias> (default MODEL_REF)')
+    .option('--model <ref>', 'the model for the whole run: <bundle>@<version|alias>, or models:/… and runs:/… from MLflow (default MODEL_REF)')
     .option('--compare <refs...>', 'score with two models and add a diff report: --compare <refA> <refB>')
     .option('--threshold <composite>', 'decision threshold for --compare (default SHADOW_DECISION_THRESHOLD)')
     .option('--top-k <k>', 'top-k for the compare overlap and the backtest precision', '100')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ScorerError } from '../errors.js';
+import { isMlflowRef } from '../mlflow/refs.js';
 import { type ConfigKey, type ConfigKeyName, type RawConfig, configKeys } from './keys.js';
 
 export type LogLevel = RawConfig['LOG_LEVEL'];
@@ -54,6 +55,18 @@ export interface AppConfig {
     readonly shadowDecisionThreshold: number;
     readonly pollIntervalMs: number;
   };
+  /** MLflow as a model source (and where pushes and retraining log); undefined without MLFLOW_TRACKING_URI. */
+  readonly mlflow:
+    | {
+        readonly trackingUri: string;
+        readonly token: string | undefined;
+        readonly username: string | undefined;
+        readonly password: string | undefined;
+        readonly timeoutMs: number;
+        readonly cacheDir: string;
+        readonly experiment: string;
+      }
+    | undefined;
   readonly adminToken: string | undefined;
   readonly http: {
     readonly host: string;
@@ -178,6 +191,20 @@ function checkCombinations(raw: Partial<RawConfig>, input: Map<ConfigKeyName, st
   if (raw.KAFKA_SSL_CA_FILE !== undefined && raw.KAFKA_SSL === false) {
     add('KAFKA_SSL_CA_FILE', 'is set but KAFKA_SSL is false');
   }
+  if (raw.MLFLOW_TRACKING_URI === undefined) {
+    const refs: Array<[ConfigKeyName, string | undefined]> = [
+      ['MODEL_REF', raw.MODEL_REF],
+      ['AB_SPLIT', raw.AB_SPLIT?.ref],
+      ['SHADOW_MODEL', raw.SHADOW_MODEL],
+    ];
+    for (const [k, v] of refs) if (v !== undefined && isMlflowRef(v)) add(k, 'names an MLflow model (models:/ or runs:/), so MLFLOW_TRACKING_URI must be set');
+  }
+  if (raw.MLFLOW_TRACKING_TOKEN !== undefined && raw.MLFLOW_TRACKING_USERNAME !== undefined) {
+    add('MLFLOW_TRACKING_TOKEN', 'and MLFLOW_TRACKING_USERNAME are both set: authenticate to MLflow with one or the other');
+  }
+  if (raw.MLFLOW_TRACKING_PASSWORD !== undefined && raw.MLFLOW_TRACKING_USERNAME === undefined) {
+    add('MLFLOW_TRACKING_USERNAME', 'is required when MLFLOW_TRACKING_PASSWORD is set');
+  }
   const usesRegistry = raw.INPUT_CODEC === 'confluent-avro' || raw.OUTPUT_CODEC === 'confluent-avro';
   if (usesRegistry && raw.SCHEMA_REGISTRY_URL === undefined) {
     add('SCHEMA_REGISTRY_URL', 'is required when INPUT_CODEC or OUTPUT_CODEC is confluent-avro');
@@ -235,6 +262,18 @@ function normalise(raw: RawConfig): AppConfig {
       shadowDecisionThreshold: raw.SHADOW_DECISION_THRESHOLD,
       pollIntervalMs: raw.MODEL_POLL_INTERVAL_MS,
     },
+    mlflow:
+      raw.MLFLOW_TRACKING_URI === undefined
+        ? undefined
+        : {
+            trackingUri: raw.MLFLOW_TRACKING_URI,
+            token: raw.MLFLOW_TRACKING_TOKEN,
+            username: raw.MLFLOW_TRACKING_USERNAME,
+            password: raw.MLFLOW_TRACKING_PASSWORD,
+            timeoutMs: raw.MLFLOW_TIMEOUT_MS,
+            cacheDir: raw.MLFLOW_CACHE_DIR,
+            experiment: raw.MLFLOW_EXPERIMENT_NAME,
+          },
     adminToken: raw.ADMIN_TOKEN,
     http: {
       host: raw.HTTP_HOST,

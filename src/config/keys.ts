@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_REF_FORMS, parseMlflowRef } from '../mlflow/refs.js';
 
 /**
  * Every configuration key the service reads, in README order. Each key is an environment variable name
@@ -51,6 +52,11 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T): z.Zod
 const topicName = z
   .string()
   .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'topic names use letters, digits, ".", "_" and "-" (1–249 chars)');
+
+/** A bundle in MODEL_DIR (`<bundle>@<version|alias>`) or one of MLflow's model URIs. */
+const LOCAL_MODEL_REF = /^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?$/;
+const isModelRef = (v: string): boolean => LOCAL_MODEL_REF.test(v) || parseMlflowRef(v) !== undefined;
+const modelRef = z.string().refine(isModelRef, `must look like ${MODEL_REF_FORMS}`);
 
 function list<T>(item: z.ZodType<T, string>): z.ZodType<T[]> {
   return z
@@ -262,26 +268,27 @@ export const configKeys = {
     allowed: 'a directory path',
   }),
   MODEL_REF: key({
-    schema: z.string().regex(/^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?$/, 'must look like bundle@version or bundle@alias'),
+    schema: modelRef,
     default: 'opportunity-scorer@production',
-    doc: 'Model bundle that serves: <bundle>@<version|alias>.',
-    allowed: '<bundle>@<version|alias>',
+    doc: 'Model bundle that serves: <bundle>@<version|alias> from MODEL_DIR, or from MLflow (MLFLOW_TRACKING_URI) models:/<name>/<version>, models:/<name>@<alias> or runs:/<run_id>/<path>.',
+    allowed: MODEL_REF_FORMS,
   }),
   AB_SPLIT: key({
     schema: optional(
       z
         .string()
-        .regex(/^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?:(100|[0-9]{1,2})(\.[0-9]+)?$/, 'must look like bundle@version:percent')
+        .regex(/:(100|[0-9]{1,2})(\.[0-9]+)?$/, 'must end in :<percent>')
         .transform((v) => ({ ref: v.slice(0, v.lastIndexOf(':')), percent: Number(v.slice(v.lastIndexOf(':') + 1)) }))
+        .refine((v) => isModelRef(v.ref), `must look like <modelRef>:<percent>, the ref one of ${MODEL_REF_FORMS}`)
         .refine((v) => v.percent <= 100, 'percent must be 0–100'),
     ),
     doc: 'A/B split: <modelRef>:<percent> sends that share of events (sticky by opportunity id) to a second bundle.',
-    allowed: '<bundle>@<version|alias>:<0–100>',
+    allowed: '<modelRef>:<0–100> (a ref as MODEL_REF takes)',
   }),
   SHADOW_MODEL: key({
-    schema: optional(z.string().regex(/^[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._-]+)?$/, 'must look like bundle@version or bundle@alias')),
+    schema: optional(modelRef),
     doc: 'A bundle that also scores every event; its results go only to SHADOW_TOPIC, never to the output or HTTP.',
-    allowed: '<bundle>@<version|alias>',
+    allowed: MODEL_REF_FORMS,
   }),
   SHADOW_TOPIC: key({
     schema: topicName,
@@ -300,6 +307,46 @@ export const configKeys = {
     default: '0',
     doc: 'Reload when the registry resolves MODEL_REF, AB_SPLIT or SHADOW_MODEL differently (e.g. after `models promote`); 0 turns polling off.',
     allowed: 'integer milliseconds ≥ 0',
+  }),
+  MLFLOW_TRACKING_URI: key({
+    schema: optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
+    doc: 'MLflow tracking server for models:/ and runs:/ model refs, `models push` and retraining; unset means bundles come from MODEL_DIR only.',
+    allowed: 'an http(s) URL',
+  }),
+  MLFLOW_TRACKING_TOKEN: key({
+    schema: optional(z.string().min(1)),
+    doc: 'Bearer token for MLflow (instead of a username and password). Secret: never logged.',
+    allowed: 'a string',
+    secret: true,
+  }),
+  MLFLOW_TRACKING_USERNAME: key({
+    schema: optional(z.string().min(1)),
+    doc: 'Basic-auth user for MLflow (with MLFLOW_TRACKING_PASSWORD).',
+    allowed: 'a string',
+  }),
+  MLFLOW_TRACKING_PASSWORD: key({
+    schema: optional(z.string()),
+    doc: 'Basic-auth password for MLflow. Secret: never logged.',
+    allowed: 'a string',
+    secret: true,
+  }),
+  MLFLOW_CACHE_DIR: key({
+    schema: nonEmpty,
+    default: '.mlflow-cache',
+    doc: 'Where bundles fetched from MLflow are kept (checked against their manifest before use); with MLflow unreachable, the bundle a ref last resolved to loads from here.',
+    allowed: 'a directory path',
+  }),
+  MLFLOW_TIMEOUT_MS: key({
+    schema: int(100, 600_000),
+    default: '10000',
+    doc: 'Timeout of one request to MLflow.',
+    allowed: 'integer milliseconds, 100–600000',
+  }),
+  MLFLOW_EXPERIMENT_NAME: key({
+    schema: nonEmpty,
+    default: 'opportunity-scorer',
+    doc: 'MLflow experiment that `models push` and retraining runs log to.',
+    allowed: 'a name',
   }),
   ADMIN_TOKEN: key({
     schema: optional(z.string().min(16, 'must be at least 16 characters')),

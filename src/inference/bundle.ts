@@ -88,13 +88,7 @@ export class ModelBundle {
   static async load(dir: string, settings: SessionSettings = DEFAULT_SESSION_SETTINGS): Promise<ModelBundle> {
     const info = await readBundleInfo(dir);
     const manifest = info.manifest;
-    if (manifest.features.hash !== FEATURE_HASH || manifest.features.names.join('\n') !== FEATURE_NAMES.join('\n')) {
-      throw new ScorerError(
-        'MODEL_FEATURE_MISMATCH',
-        `bundle ${manifest.bundle}@${manifest.version} was trained with feature hash ${manifest.features.hash} (spec v${manifest.features.specVersion}, ${manifest.features.count} features); this build computes ${FEATURE_HASH} (${FEATURE_COUNT} features)`,
-        { details: { bundleHash: manifest.features.hash, serviceHash: FEATURE_HASH } },
-      );
-    }
+    checkFeatureSpec(manifest);
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: settings.intraOpNumThreads,
       interOpNumThreads: settings.interOpNumThreads,
@@ -107,13 +101,7 @@ export class ModelBundle {
     try {
       for (const name of MODEL_NAMES) {
         const entry = manifest.models[name];
-        const bytes = await readFile(join(dir, entry.file)).catch((cause: unknown) => {
-          throw new ScorerError('MODEL_LOAD_FAILED', `cannot read ${entry.file} of ${manifest.bundle}@${manifest.version}`, { cause });
-        });
-        const digest = createHash('sha256').update(bytes).digest('hex');
-        if (digest !== entry.sha256) {
-          throw new ScorerError('MODEL_LOAD_FAILED', `${entry.file} of ${manifest.bundle}@${manifest.version} is corrupt: sha256 ${digest}, manifest says ${entry.sha256}`);
-        }
+        const bytes = await verifiedModelFile(dir, manifest, name);
         const session = await ort.InferenceSession.create(bytes, options).catch((cause: unknown) => {
           throw new ScorerError('MODEL_LOAD_FAILED', `onnxruntime cannot load ${entry.file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
         });
@@ -203,6 +191,43 @@ export interface BundleInfo {
  * Reads and validates a bundle's manifest and card (the one place either is read). A card the manifest names must
  * exist; a bundle that names none may ship `metrics.json` or nothing.
  */
+/** Refuses a bundle trained with another feature spec than this build computes. */
+function checkFeatureSpec(manifest: BundleManifest): void {
+  if (manifest.features.hash !== FEATURE_HASH || manifest.features.names.join('\n') !== FEATURE_NAMES.join('\n')) {
+    throw new ScorerError(
+      'MODEL_FEATURE_MISMATCH',
+      `bundle ${manifest.bundle}@${manifest.version} was trained with feature hash ${manifest.features.hash} (spec v${manifest.features.specVersion}, ${manifest.features.count} features); this build computes ${FEATURE_HASH} (${FEATURE_COUNT} features)`,
+      { details: { bundleHash: manifest.features.hash, serviceHash: FEATURE_HASH } },
+    );
+  }
+}
+
+/** A model file's bytes, refused unless their sha256 is the manifest's. */
+async function verifiedModelFile(dir: string, manifest: BundleManifest, name: ModelName): Promise<Buffer> {
+  const entry = manifest.models[name];
+  const bytes = await readFile(join(dir, entry.file)).catch((cause: unknown) => {
+    throw new ScorerError('MODEL_LOAD_FAILED', `cannot read ${entry.file} of ${manifest.bundle}@${manifest.version}`, { cause });
+  });
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  if (digest !== entry.sha256) {
+    throw new ScorerError('MODEL_LOAD_FAILED', `${entry.file} of ${manifest.bundle}@${manifest.version} is corrupt: sha256 ${digest}, manifest says ${entry.sha256}`, {
+      details: { file: entry.file, sha256: digest, expected: entry.sha256 },
+    });
+  }
+  return bytes;
+}
+
+/**
+ * The checks a load makes before any model runs, without opening sessions: manifest and card readable, the feature
+ * spec this build computes, every model file's sha256. For a copy fetched from elsewhere (an MLflow artifact).
+ */
+export async function verifyBundleFiles(dir: string): Promise<BundleInfo> {
+  const info = await readBundleInfo(dir);
+  checkFeatureSpec(info.manifest);
+  for (const name of MODEL_NAMES) await verifiedModelFile(dir, info.manifest, name);
+  return info;
+}
+
 export async function readBundleInfo(dir: string): Promise<BundleInfo> {
   const manifest = await readManifest(dir);
   const file = manifest.metrics ?? 'metrics.json';

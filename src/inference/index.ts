@@ -3,6 +3,7 @@ export {
   ModelBundle,
   compareRows,
   readBundleInfo,
+  verifyBundleFiles,
   type BundleInfo,
   type ModelCard,
   readRowsFile,

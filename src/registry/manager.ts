@@ -2,7 +2,8 @@ import { ScorerError, findScorerError } from '../errors.js';
 import { FEATURE_COUNT } from '../features/index.js';
 import { ModelBundle, type Routing, type ScoringEngine } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
-import { type ResolvedModel, resolveModelRef } from './registry.js';
+import type { ResolvedModel } from './registry.js';
+import type { ModelSource } from './source.js';
 
 export interface ModelRefs {
   readonly primary: string;
@@ -25,12 +26,12 @@ export interface ManagerObserver {
   onRouting?(routing: ResolvedRouting): void;
 }
 
-/** Resolves every ref of the routing against the registry (aliases may have moved since the last time). */
-export async function resolveRouting(modelDir: string, refs: ModelRefs): Promise<ResolvedRouting> {
+/** Resolves every ref of the routing against its source (aliases may have moved since the last time). */
+export async function resolveRouting(source: ModelSource, refs: ModelRefs): Promise<ResolvedRouting> {
   return {
-    primary: await resolveModelRef(modelDir, refs.primary),
-    canary: refs.canary === undefined ? undefined : { model: await resolveModelRef(modelDir, refs.canary.ref), percent: refs.canary.percent },
-    shadow: refs.shadow === undefined ? undefined : await resolveModelRef(modelDir, refs.shadow),
+    primary: await source.resolve(refs.primary),
+    canary: refs.canary === undefined ? undefined : { model: await source.resolve(refs.canary.ref), percent: refs.canary.percent },
+    shadow: refs.shadow === undefined ? undefined : await source.resolve(refs.shadow),
   };
 }
 
@@ -61,7 +62,7 @@ const sameRouting = (a: ResolvedRouting, b: ResolvedRouting): boolean =>
  */
 export class ModelManager {
   readonly #engine: ScoringEngine;
-  readonly #modelDir: string;
+  readonly #source: ModelSource;
   readonly #refs: ModelRefs;
   readonly #log: Logger;
   readonly #observer: ManagerObserver;
@@ -69,9 +70,9 @@ export class ModelManager {
   #reloading: Promise<ReloadReport> | undefined;
   #poll: NodeJS.Timeout | undefined;
 
-  private constructor(engine: ScoringEngine, modelDir: string, refs: ModelRefs, current: ResolvedRouting, log: Logger, observer: ManagerObserver) {
+  private constructor(engine: ScoringEngine, source: ModelSource, refs: ModelRefs, current: ResolvedRouting, log: Logger, observer: ManagerObserver) {
     this.#engine = engine;
-    this.#modelDir = modelDir;
+    this.#source = source;
     this.#refs = refs;
     this.#current = current;
     this.#log = log.child({ component: 'models' });
@@ -81,15 +82,15 @@ export class ModelManager {
 
   /** Loads the initial routing; the engine is created from it by `createEngine`. */
   static async start(
-    modelDir: string,
+    source: ModelSource,
     refs: ModelRefs,
     createEngine: (routing: Routing) => ScoringEngine,
     log: Logger,
     observer: ManagerObserver = {},
   ): Promise<ModelManager> {
-    const resolved = await resolveRouting(modelDir, refs);
+    const resolved = await resolveRouting(source, refs);
     const routing = await loadRouting(resolved);
-    return new ModelManager(createEngine(routing), modelDir, refs, resolved, log, observer);
+    return new ModelManager(createEngine(routing), source, refs, resolved, log, observer);
   }
 
   get engine(): ScoringEngine {
@@ -104,6 +105,11 @@ export class ModelManager {
     return this.#refs;
   }
 
+  /** Why a ref could not be resolved from its source the last time (the serving bundles stay); empty when fine. */
+  problems(): readonly string[] {
+    return this.#source.problems();
+  }
+
   reload(): Promise<ReloadReport> {
     this.#reloading ??= this.#reload().finally(() => (this.#reloading = undefined));
     return this.#reloading;
@@ -113,7 +119,7 @@ export class ModelManager {
     let next: ResolvedRouting;
     let routing: Routing;
     try {
-      next = await resolveRouting(this.#modelDir, this.#refs);
+      next = await resolveRouting(this.#source, this.#refs);
       if (sameRouting(next, this.#current)) {
         this.#observer.onReload?.('unchanged');
         return { result: 'unchanged', routing: this.#current };
@@ -138,10 +144,20 @@ export class ModelManager {
   /** Reloads whenever the resolved routing changes (e.g. after `models promote`); 0 turns polling off. */
   startPolling(intervalMs: number): void {
     if (intervalMs <= 0 || this.#poll !== undefined) return;
+    let lastFailure: string | undefined;
     this.#poll = setInterval(() => {
-      void resolveRouting(this.#modelDir, this.#refs)
+      void resolveRouting(this.#source, this.#refs)
         .then((r) => (sameRouting(r, this.#current) ? undefined : this.reload()))
-        .catch((err: unknown) => this.#log.warn({ err }, 'registry poll failed'));
+        .then(() => {
+          if (lastFailure !== undefined) this.#log.info('registry poll succeeds again');
+          lastFailure = undefined;
+        })
+        .catch((err: unknown) => {
+          // Logged once per distinct reason: a source down for an hour is one line, not one per poll.
+          const reason = err instanceof Error ? err.message : String(err);
+          if (reason !== lastFailure) this.#log.warn({ err }, 'registry poll failed; the serving bundles stay');
+          lastFailure = reason;
+        });
     }, intervalMs);
     this.#poll.unref();
   }

@@ -11,7 +11,7 @@ import type { Logger } from '../logging/index.js';
 import { type Step, drain, drainSteps, failure, rollBack } from './steps.js';
 import { type Metrics, createMetrics, engineMetrics, modelManagerMetrics } from '../metrics/index.js';
 import { processRecords } from '../pipeline/index.js';
-import { ModelManager, type ResolvedRouting, readRegistry } from '../registry/index.js';
+import { ModelManager, RegistrySource, type ResolvedRouting, readRegistry } from '../registry/index.js';
 
 /** `run`: the Kafka worker and the HTTP sidecar (the main job); `serve`: the HTTP sidecar alone. */
 export type ServiceMode = 'run' | 'serve';
@@ -76,7 +76,7 @@ export class ScorerService {
     try {
       const managerMetrics = modelManagerMetrics(metrics);
       const manager = await ModelManager.start(
-        config.model.dir,
+        modelSource(config, logger),
         { primary: config.model.ref, canary: config.model.abSplit, shadow: config.model.shadow },
         (routing) =>
           new ScoringEngine(routing, { maxSize: config.batch.maxSize, maxDelayMs: config.batch.maxDelayMs, queueMax: config.batch.queueMax }, engineMetrics(metrics, { shadowDecisionThreshold: config.model.shadowDecisionThreshold })),
@@ -109,7 +109,10 @@ export class ScorerService {
         readiness: () => {
           if (draining) return { ready: false, reasons: ['draining'] };
           if (lifecycle.is('failed')) return { ready: false, reasons: [`service failed: ${lifecycle.failure ?? 'unknown'}`] };
-          return worker?.readiness() ?? { ready: true, reasons: [] };
+          // Still ready: the loaded bundles serve. The reasons say why a newer one cannot load.
+          const r = worker?.readiness() ?? { ready: true, reasons: [] };
+          const models = manager.problems();
+          return models.length === 0 ? r : { ready: r.ready, reasons: [...r.reasons, ...models] };
         },
       });
       opened.push(['http', () => http.close()]);
@@ -208,4 +211,9 @@ function describe(r: ResolvedRouting): string[] {
     ...(r.canary === undefined ? [] : [`${r.canary.model.bundle}@${r.canary.model.version} (canary ${r.canary.percent}%)`]),
     ...(r.shadow === undefined ? [] : [`${r.shadow.bundle}@${r.shadow.version} (shadow)`]),
   ];
+}
+
+/** MODEL_DIR's registry, and MLflow when MLFLOW_TRACKING_URI is set. */
+export function modelSource(config: AppConfig, logger: Logger): RegistrySource {
+  return new RegistrySource({ modelDir: config.model.dir, mlflow: config.mlflow, log: logger });
 }

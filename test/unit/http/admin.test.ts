@@ -8,7 +8,7 @@ import { buildHttpApp } from '../../../src/http/index.js';
 import { ScoringEngine } from '../../../src/inference/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import { createMetrics } from '../../../src/metrics/index.js';
-import { ModelManager, promote } from '../../../src/registry/index.js';
+import { ModelManager, RegistrySource, promote } from '../../../src/registry/index.js';
 
 const TOKEN = 'an-admin-token-of-some-length';
 
@@ -16,7 +16,7 @@ async function app(adminToken: string | undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'models-'));
   cpSync(fileURLToPath(new URL('../../../models', import.meta.url)), dir, { recursive: true });
   const logger = createLogger({ level: 'silent', pretty: false });
-  const manager = await ModelManager.start(dir, { primary: 'opportunity-scorer@production' }, (r) => new ScoringEngine(r, { maxSize: 16, maxDelayMs: 1, queueMax: 100 }), logger);
+  const manager = await ModelManager.start(new RegistrySource({ modelDir: dir, log: logger }), { primary: 'opportunity-scorer@production' }, (r) => new ScoringEngine(r, { maxSize: 16, maxDelayMs: 1, queueMax: 100 }), logger);
   const http = buildHttpApp({
     logger,
     metrics: createMetrics(new Registry(), { defaultMetrics: false }),

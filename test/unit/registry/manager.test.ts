@@ -8,7 +8,7 @@ import { hasCode } from '../../../src/errors.js';
 import { FEATURE_COUNT, writeFeatures } from '../../../src/features/index.js';
 import { ModelBundle, ScoringEngine, type ScoreOutcome, abBucket } from '../../../src/inference/index.js';
 import { createLogger } from '../../../src/logging/index.js';
-import { ModelManager, listBundles, promote, resolveModelRef } from '../../../src/registry/index.js';
+import { ModelManager, RegistrySource, listBundles, promote, resolveModelRef } from '../../../src/registry/index.js';
 import { sampleEvents } from '../../helpers/ledger.js';
 
 const MODELS = fileURLToPath(new URL('../../../models', import.meta.url));
@@ -24,7 +24,7 @@ const opportunities = (n: number, prefix: string): Opportunity[] =>
   sampleEvents(n, prefix).map((e) => e as unknown as Opportunity);
 
 async function startManager(dir: string, refs: Parameters<typeof ModelManager.start>[1], observed: string[] = []): Promise<ModelManager> {
-  const manager = await ModelManager.start(dir, refs, (routing) => new ScoringEngine(routing, { maxSize: 64, maxDelayMs: 1, queueMax: 100_000 }), silent, {
+  const manager = await ModelManager.start(new RegistrySource({ modelDir: dir, log: silent }), refs, (routing) => new ScoringEngine(routing, { maxSize: 64, maxDelayMs: 1, queueMax: 100_000 }), silent, {
     onReload: (r) => observed.push(r),
   });
   onTestFinished(async () => {

@@ -1,0 +1,35 @@
+import type { AppConfig } from '../config/index.js';
+import { ScorerError } from '../errors.js';
+import type { Logger } from '../logging/index.js';
+import { MlflowClient, type PushReport, pushBundle } from '../mlflow/index.js';
+import { resolveModelRef } from '../registry/index.js';
+
+/** The MLflow client of the configuration, or a CONFIG_INVALID naming the key to set. */
+export function mlflowClient(config: AppConfig, what: string): MlflowClient {
+  if (config.mlflow === undefined) throw new ScorerError('CONFIG_INVALID', `${what} needs MLflow: set MLFLOW_TRACKING_URI`);
+  return new MlflowClient(config.mlflow);
+}
+
+/** `models push <bundle>@<version|alias>`: registers a local bundle as a new MLflow model version. */
+export async function pushCommand(config: AppConfig, logger: Logger, ref: string, opts: { name?: string | undefined; alias?: string[] | undefined }): Promise<PushReport> {
+  const client = mlflowClient(config, 'models push');
+  const resolved = await resolveModelRef(config.model.dir, ref);
+  const report = await pushBundle(client, resolved.dir, { name: opts.name, experiment: config.mlflow?.experiment ?? 'opportunity-scorer', aliases: opts.alias });
+  logger.info({ ...report, trackingUri: client.trackingUri }, 'bundle registered in MLflow');
+  return report;
+}
+
+/** `models promote --mlflow`: moves an alias of a registered model; says where it pointed before. */
+export async function promoteInMlflow(config: AppConfig, name: string, version: string, alias: string): Promise<{ previous: string | undefined }> {
+  const client = mlflowClient(config, 'models promote --mlflow');
+  await client.modelVersion(name, version);
+  const previous = await client.modelVersionByAlias(name, alias).then(
+    (v) => v.version,
+    (err: unknown) => {
+      if (err instanceof ScorerError && err.code === 'MLFLOW_REQUEST_FAILED' && err.details.status === 404) return undefined;
+      throw err;
+    },
+  );
+  await client.setAlias(name, alias, version);
+  return { previous };
+}
