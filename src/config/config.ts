@@ -323,9 +323,17 @@ function suggest(name: string): string | undefined {
 }
 
 /** Secrets replaced, for printing. */
+/** Fields of the typed config that hold secrets (their keys are marked `secret`). */
+const SECRET_FIELDS = new Set(['password', 'adminToken', 'token']);
+
 export function redactedConfig(config: AppConfig): unknown {
   return JSON.parse(
-    JSON.stringify(config, (k, v: unknown) => ((k === 'password' || k === 'adminToken') && typeof v === 'string' ? '[redacted]' : v)),
+    JSON.stringify(config, (k, v: unknown) => {
+      if (typeof v !== 'string') return v;
+      if (SECRET_FIELDS.has(k)) return '[redacted]';
+      // A URL may carry credentials of its own (http://user:secret@host).
+      return k === 'trackingUri' ? v.replace(/\/\/[^/@]*@/, '//[redacted]@') : v;
+    }),
   ) as unknown;
 }
 

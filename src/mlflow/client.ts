@@ -62,10 +62,17 @@ export class MlflowClient {
   readonly #timeoutMs: number;
 
   constructor(settings: MlflowSettings) {
-    this.#base = settings.trackingUri.replace(/\/+$/, '');
+    // Credentials in the URI itself (http://user:secret@host) move to the header: fetch refuses them in a URL, and
+    // the URI appears in messages.
+    const url = new URL(settings.trackingUri);
+    const inUri = url.username === '' ? undefined : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    url.username = '';
+    url.password = '';
+    this.#base = url.toString().replace(/\/+$/, '');
+    const basic = settings.username !== undefined ? { username: settings.username, password: settings.password ?? '' } : inUri;
     const headers: Record<string, string> = {};
     if (settings.token !== undefined) headers.authorization = `Bearer ${settings.token}`;
-    else if (settings.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}`;
+    else if (basic !== undefined) headers.authorization = `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
     this.#headers = headers;
     this.#timeoutMs = settings.timeoutMs;
   }

@@ -20,12 +20,16 @@ declare module 'vitest' {
     kafkaProxyListen: string;
     registryProxyUpstream: string;
     registryProxyListen: string;
+    /** A real MLflow tracking server (scripts/mlflow/mlflow.sh), or '' with the reason in `mlflowMissing`. */
+    mlflowUrl: string;
+    mlflowMissing: string;
   }
 }
 
 const KAFKA_SCRIPT = fileURLToPath(new URL('../../scripts/kafka/kafka.sh', import.meta.url));
 const REGISTRY_SCRIPT = fileURLToPath(new URL('../../scripts/registry/registry.sh', import.meta.url));
 const TOXIPROXY_SCRIPT = fileURLToPath(new URL('../../scripts/toxiproxy/toxiproxy.sh', import.meta.url));
+const MLFLOW_SCRIPT = fileURLToPath(new URL('../../scripts/mlflow/mlflow.sh', import.meta.url));
 
 type Teardown = () => Promise<void>;
 const nothing: Teardown = () => Promise.resolve();
@@ -40,11 +44,12 @@ const nothing: Teardown = () => Promise.resolve();
  * Toxiproxy: TOXIPROXY_URL → scripts/toxiproxy/toxiproxy.sh on TOXIPROXY_TEST_PORT (default 18474). The local broker
  * also listens on port + 3, advertised as port + 4 where the fault tests put the proxy; for another cluster,
  * KAFKA_PROXY_UPSTREAM names a listener of it advertised as KAFKA_PROXY_LISTEN.
+ * MLflow: MLFLOW_TEST_URL → scripts/mlflow/mlflow.sh (PyPI mlflow in a cached venv) on MLFLOW_TEST_PORT (default 15000).
  * When a service cannot be provided the suite fails with a message naming the ways to provide it; it never skips.
  */
 export default async function setup(project: TestProject): Promise<Teardown> {
-  const [kafka, registry, toxiproxy] = await Promise.allSettled([provideKafka(project), provideRegistry(project), provideToxiproxy(project)]);
-  const teardowns = [kafka, registry, toxiproxy].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const [kafka, registry, toxiproxy, mlflow] = await Promise.allSettled([provideKafka(project), provideRegistry(project), provideToxiproxy(project), provideMlflow(project)]);
+  const teardowns = [kafka, registry, toxiproxy, mlflow].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const teardownAll: Teardown = async () => {
     await Promise.all(teardowns.map((t) => t()));
   };
@@ -156,6 +161,29 @@ async function provideToxiproxy(project: TestProject): Promise<Teardown> {
   project.provide('toxiproxyUrl', `http://127.0.0.1:${port}`);
   return async () => {
     if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(TOXIPROXY_SCRIPT, ['stop'], env);
+  };
+}
+
+/** MLflow for the model-source tests; never fails the setup (the tests that need it fail with the reason). */
+async function provideMlflow(project: TestProject): Promise<Teardown> {
+  project.provide('mlflowMissing', '');
+  const fromEnv = process.env.MLFLOW_TEST_URL;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    project.provide('mlflowUrl', fromEnv);
+    return nothing;
+  }
+  const port = process.env.MLFLOW_TEST_PORT ?? '15000';
+  const env = { ...process.env, MLFLOW_PORT: port };
+  const start = await runScript(MLFLOW_SCRIPT, ['start'], env);
+  if (start.status !== 0) {
+    project.provide('mlflowUrl', '');
+    project.provide('mlflowMissing', `scripts/mlflow/mlflow.sh start failed: ${lastLines(start.stderr)} (it installs mlflow from PyPI into a cached venv; or set MLFLOW_TEST_URL)`);
+    return nothing;
+  }
+  project.provide('mlflowUrl', `http://127.0.0.1:${port}`);
+  process.stdout.write(`[integration] MLflow: http://127.0.0.1:${port}\n`);
+  return async () => {
+    if (process.env.KAFKA_KEEP_RUNNING !== '1') await runScript(MLFLOW_SCRIPT, ['stop'], env);
   };
 }
 
