@@ -187,7 +187,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Register a local bundle (<bundle>@<version|alias> in MODEL_DIR) in MLflow: a run with its parameters, card metrics and files, and a new model version')
     .option('--name <name>', 'registered model name (default: the bundle name)')
     .option('--alias <aliases...>', 'point these aliases at the new version (e.g. staging)')
-    .action(async (ref: string, opts: { name?: string; alias?: string[] }) => {
+    .option('--tag <key=value...>', 'tags of the new model version (e.g. the retraining gate\'s decision)')
+    .action(async (ref: string, opts: { name?: string; alias?: string[]; tag?: string[] }) => {
       const { config, logger } = context();
       const report = await pushCommand(config, logger, ref, opts);
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

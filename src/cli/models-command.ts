@@ -11,10 +11,21 @@ export function mlflowClient(config: AppConfig, what: string): MlflowClient {
 }
 
 /** `models push <bundle>@<version|alias>`: registers a local bundle as a new MLflow model version. */
-export async function pushCommand(config: AppConfig, logger: Logger, ref: string, opts: { name?: string | undefined; alias?: string[] | undefined }): Promise<PushReport> {
+export async function pushCommand(
+  config: AppConfig,
+  logger: Logger,
+  ref: string,
+  opts: { name?: string | undefined; alias?: string[] | undefined; tag?: string[] | undefined },
+): Promise<PushReport> {
   const client = mlflowClient(config, 'models push');
+  const tags: Record<string, string> = {};
+  for (const t of opts.tag ?? []) {
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new ScorerError('CONFIG_INVALID', `--tag ${JSON.stringify(t)} must look like key=value`);
+    tags[t.slice(0, eq)] = t.slice(eq + 1);
+  }
   const resolved = await resolveModelRef(config.model.dir, ref);
-  const report = await pushBundle(client, resolved.dir, { name: opts.name, experiment: config.mlflow?.experiment ?? 'opportunity-scorer', aliases: opts.alias });
+  const report = await pushBundle(client, resolved.dir, { name: opts.name, experiment: config.mlflow?.experiment ?? 'opportunity-scorer', aliases: opts.alias, tags });
   logger.info({ ...report, trackingUri: client.trackingUri }, 'bundle registered in MLflow');
   return report;
 }

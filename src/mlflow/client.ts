@@ -165,6 +165,14 @@ export class MlflowClient {
     }
   }
 
+  /** Metric values with their own steps (e.g. one per walk-forward fold). */
+  async logMetricSeries(runId: string, metrics: ReadonlyArray<{ key: string; value: number; step: number }>): Promise<void> {
+    const timestamp = Date.now();
+    for (let i = 0; i < metrics.length; i += 500) {
+      await this.#json('POST', '/api/2.0/mlflow/runs/log-batch', undefined, { run_id: runId, metrics: metrics.slice(i, i + 500).map((m) => ({ ...m, timestamp })) });
+    }
+  }
+
   async finishRun(runId: string, status: 'FINISHED' | 'FAILED'): Promise<void> {
     await this.#json('POST', '/api/2.0/mlflow/runs/update', undefined, { run_id: runId, status, end_time: Date.now() });
   }

@@ -3,7 +3,9 @@ evaluation (which also chooses the calibration, the rank score and the `take` th
 all labelled history -> ONNX bundle with calibration and decision, model card, parity fixtures.
 
 Usage: python -m opportunity_training.pipeline --data ../shared/data/funding [--version 2.0.0]
-           [--check | --walk-forward | --experiments]
+           [--check | --walk-forward | --experiments | --candidate [--data-share 0.1] [--against REF] [--monitor-url URL]]
+With MLFLOW_TRACKING_URI set, a written bundle is registered in MLflow (`opportunity-scorer models push`): a run with
+its parameters, walk-forward metrics, card and files, and a new model version.
 """
 from __future__ import annotations
 
@@ -11,13 +13,18 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
+import re
+import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 
-from . import calibration, experiments, export
+from . import calibration, experiments, export, gate
 from . import walkforward as W
 from .card import model_card, walk_forward_table
 from .config import TrainingConfig
@@ -74,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--check", action="store_true", help="retrain in the work folder; exit 0 only if models, calibration and decision equal the committed bundle's")
     mode.add_argument("--walk-forward", action="store_true", help="only the walk-forward evaluation: print it, write walk-forward.json and its table into the version's model card")
     mode.add_argument("--experiments", action="store_true", help="the walk-forward averages of each model variant (experiments.py), written to walk-forward-experiments.json")
+    mode.add_argument("--candidate", action="store_true", help="train a candidate bundle (--version, written like --bundle-only), then gate it against --against and move --promote-alias only if it passes")
     ap.add_argument("--bundle-only", action="store_true", help="write only the bundle (not the parity fixture), e.g. for a candidate version")
+    ap.add_argument("--against", default=None, help="with --candidate: the serving model ref (default <bundle>@production; models:/… with MLFLOW_TRACKING_URI)")
+    ap.add_argument("--promote-alias", default="staging", help="with --candidate: the alias a passing candidate gets")
+    ap.add_argument("--monitor-url", default=None, help="with --candidate: the outcome monitor's URL; the serving version's live figures are a second bar")
     args = ap.parse_args(argv)
 
     cfg = TrainingConfig()
@@ -211,6 +222,38 @@ def main(argv: list[str] | None = None) -> int:
         training, {"walk_forward": {"folds": len(report["folds"]), "average": report["average"], "choice": report["choice"]}}, self_check, created, card, cal, decision,
     )
     (bundle_dir / "walk-forward.json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.candidate:
+        window = W.folds(detected, cfg.walk_forward)[-1].test
+        assert window is not None
+        test_m = window.mask(detected)
+        carry = x[:, names.index("carry_8h_bp")].astype(np.float64)
+        held = W.FoldData(x[test_m], y["labelSuccess"][test_m], y["labelProfitPercent"][test_m], y["labelDurationHours"][test_m], carry[test_m])
+        against = args.against or f"{args.bundle}@production"
+        serving_dir = Path(json.loads(cli(args, "models", "show", against))["dir"])
+        live = monitor_figures(args.monitor_url, serving_dir) if args.monitor_url else None
+        result = gate.run(report, x[test_m], held, window, serving_dir, feature_hash, cfg.walk_forward, live)
+        result = {"candidate_bundle": f"{args.bundle}@{args.version}", "against": against, **result}
+        (bundle_dir / "gate.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(gate.table(result))
+        if os.environ.get("MLFLOW_TRACKING_URI"):
+            aliases = ["--alias", args.promote_alias] if result["passed"] else []
+            # The candidate becomes a version of the registered model that serves (models:/<name>@…), else of the bundle's name.
+            registered = re.match(r"^models:/([^/@]+)", against)
+            name = ["--name", registered.group(1)] if registered else []
+            pushed = json.loads(cli(args, "models", "push", f"{args.bundle}@{args.version}", *name, "--tag", f"gate={'passed' if result['passed'] else 'refused'}",
+                                    "--tag", f"gate_reason={result['reason'][:4000]}", "--tag", f"gate_against={against}", *aliases))
+            result["mlflow"] = pushed
+            log(f"registered in MLflow as {pushed['name']} version {pushed['modelVersion']}" + (f", alias {args.promote_alias}" if result["passed"] else ", aliases left alone"))
+        elif result["passed"]:
+            cli(args, "models", "promote", args.bundle, args.version, "--alias", args.promote_alias)
+            log(f"{args.bundle}@{args.promote_alias} -> {args.version} in {args.models_dir / 'registry.json'}")
+        else:
+            log("refused: aliases left alone")
+        print(json.dumps({"passed": result["passed"], "reason": result["reason"], "candidate": result["candidate_bundle"], "against": against}))
+        return 0
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        pushed = json.loads(cli(args, "models", "push", f"{args.bundle}@{args.version}"))
+        log(f"registered in MLflow ({os.environ['MLFLOW_TRACKING_URI']}) as {pushed['name']} version {pushed['modelVersion']}, run {pushed['runId']}")
     if args.bundle_only:
         log(f"bundle {bundle_dir} written in {time.time() - started:.0f} s")
         return 0
@@ -224,6 +267,27 @@ def main(argv: list[str] | None = None) -> int:
 
 WF_START = "<!-- walk-forward:start -->"
 WF_END = "<!-- walk-forward:end -->"
+
+
+def cli(args: argparse.Namespace, *argv: str) -> str:
+    """The project's own CLI (models show / push / promote) on this run's models folder; its stdout."""
+    env = {**os.environ, "MODEL_DIR": str(args.models_dir.resolve()), "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn"), "LOG_FORMAT": "json"}
+    done = subprocess.run(["node", str(REPO / "bin" / "opportunity-scorer.js"), *argv], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"opportunity-scorer {' '.join(argv[:2])} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+def monitor_figures(url: str, serving_dir: Path) -> dict | None:
+    """The serving version's live figures from the outcome monitor, or None while it has joined none."""
+    manifest = json.loads((serving_dir / "manifest.json").read_text())
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/models/{manifest['bundle']}/{manifest['version']}/performance", timeout=10) as r:
+            return json.loads(r.read())["live"]
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ import { referenceRequest } from '../../fixtures/reference-request.js';
 import { clientEnv, testAdmin, testKafka, uniqueName } from '../../helpers/kafka.js';
 import { ledgerReport, readLedger, sampleEvents } from '../../helpers/ledger.js';
 import { startInProcess, workerTopics } from '../../helpers/service.js';
-import { freePort, spawnCli } from '../../helpers/worker.js';
+import { freePort, spawnCli, spawnLogged } from '../../helpers/worker.js';
 
 const MODELS = fileURLToPath(new URL('../../../models', import.meta.url));
+const TRAIN = fileURLToPath(new URL('../../../training/train.sh', import.meta.url));
 
 function mlflowUrl(): string {
   const url = inject('mlflowUrl');
@@ -48,8 +49,9 @@ const predict = async (url: string): Promise<{ status: number; body: string; ver
   const batch = Array.from({ length: 100 }, (_, i) => ({ ...referenceRequest, fundProfit8h: 0.01 + i * 0.03, currentPriceSpreadPercent: (i % 7) * 0.02, volume24h: 10 ** (4 + (i % 5)) }));
   const post = (path: string, body: unknown): Promise<Response> => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-correlation-id': 'mlflow-1' }, body: JSON.stringify(body) });
   const [one, many] = [await post('/predict', referenceRequest), await post('/predict/batch', batch)];
-  const text = `${await one.text()}\n${await many.text()}`.replace(/"latency_ms":[0-9.e+-]+/g, '"latency_ms":0');
-  return { status: Math.max(one.status, many.status), body: text, version: one.headers.get('model-version') };
+  const first = await one.text();
+  const text = `${first}\n${await many.text()}`.replace(/"latency_ms":[0-9.e+-]+/g, '"latency_ms":0');
+  return { status: Math.max(one.status, many.status), body: text, version: (JSON.parse(first) as { model_version?: string }).model_version ?? null };
 };
 
 const cacheDir = (): string => mkdtempSync(join(tmpdir(), 'mlflow-cache-'));
@@ -66,7 +68,7 @@ describe('MLflow as a model source (real MLflow server)', () => {
     const [a, b] = [await predict(local.url), await predict(remote.url)];
     expect(a.status).toBe(200);
     expect(b.body).toBe(a.body);
-    expect(b.version).toBe(a.version);
+    expect(b.version).toBe('opportunity-scorer@2.0.0');
 
     // One byte of success.onnx changed, the manifest (and its hash) unchanged, registered past `models push` (which
     // checks what it pushes), then the alias moved to it.
@@ -147,4 +149,40 @@ describe('MLflow as a model source (real MLflow server)', () => {
     // Per partition the switch happens once: 2.0.0 up to some offset, 1.1.0 after it.
     for (const seq of byPartition.values()) expect(seq.join(',')).toMatch(/^(2\.0\.0,?)*(1\.1\.0,?)*$/);
   });
+});
+
+describe('scheduled retraining behind a gate (real training, real MLflow)', () => {
+  it('promotes a candidate as good as production to staging, and refuses one trained on a tenth of the data naming the metric', async () => {
+    const tracking = mlflowUrl();
+    const name = uniqueName('scorer');
+    const env = { MLFLOW_TRACKING_URI: tracking, MLFLOW_CACHE_DIR: cacheDir() };
+    await push(env, 'opportunity-scorer@2.0.0', name, ['production']);
+    const modelsDir = mkdtempSync(join(tmpdir(), 'models-'));
+    cpSync(MODELS, modelsDir, { recursive: true });
+    const candidate = async (version: string, extra: string[]): Promise<{ passed: boolean; reason: string }> => {
+      const run = spawnLogged('bash', [TRAIN, '--candidate', '--version', version, '--against', `models:/${name}@production`, '--models-dir', modelsDir, '--work', mkdtempSync(join(tmpdir(), 'train-')), ...extra], {
+        env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      });
+      expect(await run.exited, run.logs().slice(-3000)).toBe(0);
+      const last = run.logs().trim().split('\n').filter((l) => l.startsWith('{"passed"')).at(-1);
+      expect(last, run.logs().slice(-3000)).toBeDefined();
+      return JSON.parse(last as string) as { passed: boolean; reason: string };
+    };
+    const client = new MlflowClient({ trackingUri: tracking, timeoutMs: 10_000 });
+
+    const better = await candidate('9.0.0', []);
+    expect(better).toMatchObject({ passed: true });
+    const staging = await client.modelVersionByAlias(name, 'staging');
+    const serving = await serve({ ...env, MODEL_REF: `models:/${name}@staging` });
+    expect((await predict(serving.url)).version).toBe('opportunity-scorer@9.0.0');
+
+    const worse = await candidate('9.0.1', ['--data-share', '0.1']);
+    expect(worse.passed).toBe(false);
+    expect(worse.reason).toMatch(/roc_auc 0\.\d+ vs 0\.\d+ \(serving on the window/);
+    // Registered, with the decision, and no alias moved.
+    expect((await client.modelVersionByAlias(name, 'staging')).version).toBe(staging.version);
+    expect((await client.modelVersionByAlias(name, 'production')).version).toBe('1');
+    const gate = JSON.parse(readFileSync(join(modelsDir, 'opportunity-scorer', '9.0.1', 'gate.json'), 'utf8')) as { checks: Array<{ metric: string; ok: boolean }> };
+    expect(gate.checks.filter((c) => !c.ok).map((c) => c.metric)).toContain('roc_auc');
+  }, 600_000);
 });
