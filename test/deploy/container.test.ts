@@ -23,24 +23,42 @@ interface ComposeService {
 describe('docker-compose.yml', () => {
   it('is valid for `docker-compose config`, with and without the registry profile', () => {
     const compose = tool('docker-compose', 'DOCKER_COMPOSE_BIN');
-    for (const profile of [[], ['--profile', 'registry']]) {
+    for (const profile of [[], ['--profile', 'registry'], ['--profile', 'mlflow']]) {
       const r = run(compose, [...profile, 'config', '-q'], { cwd: ROOT });
       expect(r.output).toBe('');
       expect(r.status).toBe(0);
     }
-    const services = run(compose, ['--profile', 'registry', 'config', '--services'], { cwd: ROOT }).output.trim().split('\n').sort();
-    expect(services).toEqual(['grafana', 'kafka', 'monitor', 'outcomes', 'producer', 'prometheus', 'schema-registry', 'scorer', 'scorer-avro', 'topics']);
+    const services = run(compose, ['--profile', 'registry', '--profile', 'mlflow', 'config', '--services'], { cwd: ROOT }).output.trim().split('\n').sort();
+    expect(services).toEqual(['grafana', 'kafka', 'mlflow', 'monitor', 'outcomes', 'producer', 'prometheus', 'retrain', 'schema-registry', 'scorer', 'scorer-avro', 'scorer-mlflow', 'topics']);
   });
 
   it('runs the scorer image read-only and mounts the rules and dashboard the other tests check', () => {
     const { services } = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
-    for (const name of ['topics', 'scorer', 'producer', 'scorer-avro', 'monitor', 'outcomes']) {
+    for (const name of ['topics', 'scorer', 'producer', 'scorer-avro', 'monitor', 'outcomes', 'scorer-mlflow']) {
       expect(services[name]?.image, name).toBe('opportunity-scorer:local');
       expect(services[name]?.read_only, name).toBe(true);
     }
-    const mounts = Object.values(services).flatMap((s) => s.volumes ?? []).map((v) => v.split(':')[0] ?? '');
+    // Bind mounts (named volumes aside), with ${VAR:-default} read as its default.
+    const mounts = Object.values(services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => (/^(\$\{[^}]*\}|[^:]*)/.exec(v)?.[1] ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1'))
+      .filter((source) => source.startsWith('.') || source.startsWith('/'));
     for (const source of mounts) expect(existsSync(join(ROOT, source)), source).toBe(true);
+    expect(services.retrain?.read_only).toBe(true);
     expect(mounts).toEqual(expect.arrayContaining(['./deploy/prometheus/alerts.yml', './deploy/prometheus/prometheus.yml', './deploy/grafana/opportunity-scorer.json']));
+  });
+});
+
+describe('the MLflow server and retraining images', () => {
+  it('run as a non-root user, copy only files that exist, and pin the MLflow the tests run', () => {
+    for (const file of ['deploy/mlflow/Dockerfile', 'training/Dockerfile']) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const last = text.slice(text.lastIndexOf('FROM '));
+      expect(last, file).toMatch(/^USER (mlflow|trainer)$/m);
+      for (const [, source] of text.matchAll(/^COPY (?!--from)(\S+)/gm)) expect(existsSync(join(ROOT, source ?? '')), `${file}: ${source}`).toBe(true);
+    }
+    expect(readFileSync(join(ROOT, 'deploy/mlflow/Dockerfile'), 'utf8')).toContain('scripts/mlflow/requirements.txt');
+    expect(readFileSync(join(ROOT, 'training/Dockerfile'), 'utf8')).toMatch(/ENTRYPOINT \["bash", "training\/train\.sh"/);
   });
 });
 

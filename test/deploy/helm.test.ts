@@ -21,6 +21,10 @@ const EVERYTHING = [
   'secrets.KAFKA_SASL_PASSWORD=pw',
   'models.existingClaim=model-registry',
   'config.INPUT_TOPICS=opportunities\\,backfill',
+  'retrain.enabled=true',
+  'retrain.mlflowTrackingUri=http://mlflow:5000',
+  'retrain.data.existingClaim=funding-history',
+  'secrets.MLFLOW_TRACKING_TOKEN=tok',
 ];
 
 interface Manifest {
@@ -83,7 +87,7 @@ describe('Helm chart', () => {
         kinds.add(m.kind);
       }
     }
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'PrometheusRule', 'ScaledObject', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'CronJob', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'PrometheusRule', 'ScaledObject', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']);
   });
 
   it('runs non-root on a read-only root filesystem, probes /health and /ready, and outlasts the drain', () => {
@@ -113,7 +117,7 @@ describe('Helm chart', () => {
       ['kafka', 'opportunities', 'opportunity-scorer'],
       ['kafka', 'backfill', 'opportunity-scorer'],
     ]);
-    expect(byKind(manifests, 'Secret').stringData).toEqual({ ADMIN_TOKEN: 's3cret', KAFKA_SASL_PASSWORD: 'pw' });
+    expect(byKind(manifests, 'Secret').stringData).toEqual({ ADMIN_TOKEN: 's3cret', KAFKA_SASL_PASSWORD: 'pw', MLFLOW_TRACKING_TOKEN: 'tok' });
     // Under an autoscaler the Deployment leaves replicas to it.
     expect(byKind(manifests, 'Deployment').spec?.replicas).toBeUndefined();
   });
@@ -129,6 +133,25 @@ describe('Helm chart', () => {
     expect(monitor?.spec.selector.matchLabels['app.kubernetes.io/name']).toBe('opportunity-scorer-monitor');
     expect(scorer?.spec.selector.matchLabels['app.kubernetes.io/name']).toBe('opportunity-scorer');
     expect(render(['monitor.enabled=false']).filter((m) => m.kind === 'Deployment')).toHaveLength(1);
+  });
+
+  it('schedules retraining as a CronJob of the training image: one run at a time, data read-only, candidates gated against production', () => {
+    const cron = byKind(render(EVERYTHING), 'CronJob') as unknown as {
+      spec: { schedule: string; concurrencyPolicy: string; jobTemplate: { spec: { backoffLimit: number; template: { spec: { containers: Array<{ image: string; args: string[]; env: Array<{ name: string; value: string }>; envFrom: unknown[]; volumeMounts: Array<{ mountPath: string; readOnly?: boolean }> }>; volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> } } } } };
+    };
+    expect(cron.spec.schedule).toBe('0 3 * * *');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    const [container] = cron.spec.jobTemplate.spec.template.spec.containers;
+    expect(container?.image).toMatch(/^opportunity-scorer-training:/);
+    expect(container?.args).toEqual(['--candidate', '--version', 'auto', '--against', 'models:/opportunity-scorer@production', '--promote-alias', 'staging', '--monitor-url', 'http://scorer-opportunity-scorer-monitor:8080']);
+    expect(container?.env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow:5000' });
+    expect(container?.envFrom).toHaveLength(1);
+    expect(container?.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data', readOnly: true });
+    expect(cron.spec.jobTemplate.spec.template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'funding-history', readOnly: true } });
+    expect(render().some((m) => m.kind === 'CronJob')).toBe(false);
+    const missing = helm(['template', 'scorer', '.', '--kube-version', KUBE_VERSION, '--set', 'retrain.enabled=true']);
+    expect(missing.status).not.toBe(0);
+    expect(missing.output).toContain('retrain.mlflowTrackingUri');
   });
 
   it('refuses KEDA and the HPA together, and an unknown mode', () => {
@@ -153,7 +176,7 @@ describe('Helm chart', () => {
       // Sections are documented through their keys; the config/secrets maps and the contexts are documented as a whole.
       if (isSection || ['config', 'podSecurityContext', 'securityContext', 'resources', 'probes'].includes(parents[0] ?? '') && depth > 0 && parents[0] !== 'probes') return;
       if (parents[0] === 'probes' && depth > 1) return;
-      if (parents[0] === 'monitor' && parents[1] === 'resources' && depth > 1) return;
+      if ((parents[0] === 'monitor' || parents[0] === 'retrain') && parents[1] === 'resources' && depth > 1) return;
       if (parents[depth - 1] === 'labels') return; // free-form label maps: documented on `labels`
       if (!/^\s*#/.test(lines[i - 1] ?? '')) undocumented.push(parents.join('.'));
     });

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="the funding data folder (../shared/data/funding)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/opportunity-scorer-training"), help="scratch folder for events and features (outside the repo)")
     ap.add_argument("--bundle", default="opportunity-scorer")
-    ap.add_argument("--version", default="2.0.0")
+    ap.add_argument("--version", default="2.0.0", help="the bundle version to write; auto names a scheduled candidate by its UTC time")
     ap.add_argument("--seed", type=int, default=None, help="model seed (default from config)")
     ap.add_argument("--trees", type=int, default=None, help="maximum trees per model (default from config)")
     ap.add_argument("--models-dir", type=Path, default=REPO / "models")
@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--promote-alias", default="staging", help="with --candidate: the alias a passing candidate gets")
     ap.add_argument("--monitor-url", default=None, help="with --candidate: the outcome monitor's URL; the serving version's live figures are a second bar")
     args = ap.parse_args(argv)
+    if args.version == "auto":
+        # A scheduled candidate: a version that sorts by when it was trained.
+        args.version = dt.datetime.now(dt.timezone.utc).strftime("candidate-%Y%m%d-%H%M%S")
 
     cfg = TrainingConfig()
     if args.seed is not None or args.trees is not None:
