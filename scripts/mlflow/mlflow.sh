@@ -45,11 +45,7 @@ cmd_start() {
   echo $! >"$PIDFILE"
   local pid
   pid=$(cat "$PIDFILE")
-  until curl -sf "$URL/health" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOGFILE" >&2; rm -f "$PIDFILE"; die "MLflow exited during start-up (log: $LOGFILE)"; }
-    [ $((SECONDS - started)) -lt 120 ] || { cmd_stop; die "MLflow did not answer within 120s (log: $LOGFILE)"; }
-    sleep 0.5
-  done
+  wait_http "$URL/health" "MLflow" 120
   say "MLflow $("$VENV/bin/python" -c 'import mlflow; print(mlflow.__version__)') started at $URL (pid $pid, $((SECONDS - started))s; store and artifacts in $STATE)"
 }
 

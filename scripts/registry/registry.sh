@@ -68,11 +68,7 @@ cmd_start() {
   echo $! >"$PIDFILE"
   local pid
   pid=$(cat "$PIDFILE")
-  until curl -sf "$URL/subjects" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOGFILE" >&2; rm -f "$PIDFILE"; die "the registry exited during start-up (log: $LOGFILE)"; }
-    [ $((SECONDS - started)) -lt 90 ] || { cmd_stop; die "the registry did not answer within 90s (log: $LOGFILE)"; }
-    sleep 0.3
-  done
+  wait_http "$URL/subjects" "the registry" 90
   say "Apicurio Registry $VERSION started at $URL (pid $pid, $((SECONDS - started))s, $("$java" -version 2>&1 | head -n 1))"
 }
 

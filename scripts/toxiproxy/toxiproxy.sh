@@ -49,11 +49,7 @@ cmd_start() {
   echo $! >"$PIDFILE"
   local pid
   pid=$(cat "$PIDFILE")
-  until curl -sf "$URL/version" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOGFILE" >&2; rm -f "$PIDFILE"; die "Toxiproxy exited during start-up (log: $LOGFILE)"; }
-    [ $((SECONDS - started)) -lt 30 ] || { cmd_stop; die "Toxiproxy did not answer within 30s (log: $LOGFILE)"; }
-    sleep 0.2
-  done
+  wait_http "$URL/version" "Toxiproxy" 30
   say "Toxiproxy $VERSION started at $URL (pid $pid, $((SECONDS - started))s)"
 }
 
