@@ -69,6 +69,8 @@ export class ModelManager {
   #current: ResolvedRouting;
   #reloading: Promise<ReloadReport> | undefined;
   #poll: NodeJS.Timeout | undefined;
+  /** Why the last reload failed (the serving bundles stayed); cleared by the next reload that does not fail. */
+  #reloadFailure: string | undefined;
 
   private constructor(engine: ScoringEngine, source: ModelSource, refs: ModelRefs, current: ResolvedRouting, log: Logger, observer: ManagerObserver) {
     this.#engine = engine;
@@ -105,9 +107,14 @@ export class ModelManager {
     return this.#refs;
   }
 
-  /** Why a ref could not be resolved from its source the last time (the serving bundles stay); empty when fine. */
+  /**
+   * Why a newer bundle cannot serve, while the loaded ones do: a ref its source could not resolve the last time, or
+   * the last reload's failure (a corrupt or foreign bundle). Empty when fine.
+   */
   problems(): readonly string[] {
-    return this.#source.problems();
+    const fromSource = this.#source.problems();
+    const failure = this.#reloadFailure;
+    return failure === undefined || fromSource.some((p) => p.includes(failure)) ? fromSource : [...fromSource, `model reload failed: ${failure}`];
   }
 
   reload(): Promise<ReloadReport> {
@@ -121,11 +128,13 @@ export class ModelManager {
     try {
       next = await resolveRouting(this.#source, this.#refs);
       if (sameRouting(next, this.#current)) {
+        this.#reloadFailure = undefined;
         this.#observer.onReload?.('unchanged');
         return { result: 'unchanged', routing: this.#current };
       }
       routing = await loadRouting(next, this.#engine.routing, this.#current);
     } catch (err) {
+      this.#reloadFailure = err instanceof Error ? err.message : String(err);
       this.#observer.onReload?.('failure');
       this.#log.error({ err }, 'model reload failed; the serving bundles stay');
       throw findScorerError(err) ?? new ScorerError('MODEL_LOAD_FAILED', String(err), { cause: err });
@@ -133,6 +142,7 @@ export class ModelManager {
     const previousResolved = this.#current;
     const previous = await this.#engine.setRouting(routing);
     this.#current = next;
+    this.#reloadFailure = undefined;
     this.#observer.onRouting?.(next);
     this.#observer.onReload?.('success');
     const kept = new Set(bundlesOf(routing));

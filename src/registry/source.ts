@@ -35,11 +35,15 @@ export class RegistrySource implements ModelSource {
   }
 
   async resolve(ref: string): Promise<ResolvedModel> {
-    if (!isMlflowRef(ref)) return resolveModelRef(this.#modelDir, ref);
-    const parsed = parseMlflowRef(ref);
-    if (parsed === undefined) throw new ScorerError('CONFIG_INVALID', `model ref ${ref} is not one of ${MODEL_REF_FORMS}`);
-    if (this.#mlflow === undefined) throw new ScorerError('CONFIG_INVALID', `model ref ${ref} names MLflow, but MLFLOW_TRACKING_URI is not set`);
     try {
+      if (!isMlflowRef(ref)) {
+        const local = await resolveModelRef(this.#modelDir, ref);
+        this.#problems.delete(ref);
+        return local;
+      }
+      const parsed = parseMlflowRef(ref);
+      if (parsed === undefined) throw new ScorerError('CONFIG_INVALID', `model ref ${ref} is not one of ${MODEL_REF_FORMS}`);
+      if (this.#mlflow === undefined) throw new ScorerError('CONFIG_INVALID', `model ref ${ref} names MLflow, but MLFLOW_TRACKING_URI is not set`);
       const cached = await this.#mlflow.resolve(parsed);
       if (cached.offline === undefined) this.#problems.delete(ref);
       else this.#problems.set(ref, `${ref}: MLflow unreachable, serving the cached ${cached.bundle}@${cached.version} it last resolved to (${cached.offline})`);

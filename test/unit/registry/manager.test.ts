@@ -127,10 +127,16 @@ describe('hot reload', () => {
       expect(manager.current.primary.version).toBe('2.0.0');
       const [outcome] = await manager.engine.score(opportunities(1, 'still'));
       expect(outcome?.ok && outcome.model.version).toBe('2.0.0');
+      // What /ready lists while the old bundle serves.
+      expect(manager.problems().join('\n')).toMatch(version === '9.0.0' ? /profit\.onnx of opportunity-scorer@1\.1\.0 is corrupt/ : /feature hash 0{64}/);
     }
     expect(observed).toEqual(['failure', 'failure']);
     await promote(dir, 'opportunity-scorer', '2.0.0', 'production');
     expect((await manager.reload()).result).toBe('unchanged');
+    expect(manager.problems()).toEqual([]);
+    writeFileSync(join(dir, 'registry.json'), JSON.stringify({ bundles: { 'opportunity-scorer': { aliases: { production: '7.7.7' } } } }));
+    await manager.reload().catch(() => undefined);
+    expect(manager.problems().join('\n')).toMatch(/opportunity-scorer@production cannot be loaded: model opportunity-scorer@production not found/);
   });
 });
 
