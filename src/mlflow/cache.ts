@@ -40,6 +40,8 @@ export class MlflowBundleCache {
   readonly #client: MlflowClient;
   readonly #dir: string;
   readonly #log: Logger;
+  /** Artifacts refused by their check, with why: a registered version's files never change, so neither would the answer. */
+  readonly #refused = new Map<string, ScorerError>();
 
   constructor(client: MlflowClient, dir: string, log: Logger) {
     this.#client = client;
@@ -67,6 +69,8 @@ export class MlflowBundleCache {
       return cached;
     }
     const dir = this.#folder(target.artifactUri);
+    const refused = this.#refused.get(target.artifactUri);
+    if (refused !== undefined) throw refused;
     if (!(await exists(dir))) await this.#download(ref, target.artifactUri, dir);
     await this.#remember(ref.uri, { artifactUri: target.artifactUri, modelVersion: target.modelVersion, at: new Date().toISOString() });
     return this.#describe(ref, target.artifactUri, target.modelVersion, undefined);
@@ -115,7 +119,9 @@ export class MlflowBundleCache {
       try {
         await verifyBundleFiles(temp);
       } catch (err) {
-        throw new ScorerError('MODEL_LOAD_FAILED', `${ref.uri} (${artifactUri}) is refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        const refused = new ScorerError('MODEL_LOAD_FAILED', `${ref.uri} (${artifactUri}) is refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        if (this.#refused.size < 100) this.#refused.set(artifactUri, refused);
+        throw refused;
       }
       await rename(temp, dir).catch(async (err: unknown) => {
         // Another process cached the same artifacts first: theirs is as good (checked the same way).

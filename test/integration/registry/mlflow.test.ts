@@ -89,6 +89,8 @@ describe('MLflow as a model source (real MLflow server)', () => {
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
     expect(reload).toMatch(/success\.onnx of opportunity-scorer@2\.0\.0 is corrupt: sha256 [0-9a-f]{64}, manifest says 5bb1d7f36c445212a8213157943398173c42fe98f0ac4d52b9ca305e843b355b/);
+    // Refused once, refused again from memory (a version's files never change), with the same reason.
+    expect(await remote.reload().then(() => 'swapped', (err: unknown) => (err instanceof Error ? err.message : String(err)))).toBe(reload);
     const still = await predict(remote.url);
     expect(still.body).toBe(a.body);
     const ready = await fetch(`${remote.url}/ready`);
