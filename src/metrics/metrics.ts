@@ -38,6 +38,7 @@ export interface Metrics {
   readonly produceRetries: Counter;
   readonly modelInfo: Gauge<'bundle' | 'version' | 'role' | 'alias'>;
   readonly modelReloads: Counter<'result'>;
+  readonly modelSourceProblems: Gauge;
   readonly shadowEvents: Counter;
   readonly shadowAbsDelta: Counter<'output'>;
   readonly shadowDecisionDisagreements: Counter;
@@ -52,6 +53,8 @@ export interface Metrics {
   readonly inferenceLatency: Histogram<'model_name'>;
   /** Where consumer lag comes from at scrape time; without one the lag gauge is empty. */
   setLagSource(source: LagSource | undefined): void;
+  /** How many refs cannot load a newer bundle now (read at scrape time); without one the gauge is 0. */
+  setModelProblemsSource(source: (() => number) | undefined): void;
 }
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -63,6 +66,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   }
   const registers = [registry];
   let lagSource: LagSource | undefined;
+  let modelProblems: (() => number) | undefined;
   const lagScrapeErrors = new Counter({ name: `${PREFIX}consumer_lag_scrape_errors_total`, help: 'Scrapes whose consumer lag could not be read from the brokers (the lag gauge is then empty).', registers });
   const consumerLag = new Gauge({
     name: `${PREFIX}consumer_lag_records`,
@@ -86,6 +90,17 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     setLagSource: (source) => {
       lagSource = source;
     },
+    setModelProblemsSource: (source) => {
+      modelProblems = source;
+    },
+    modelSourceProblems: new Gauge({
+      name: `${PREFIX}model_source_problems`,
+      help: 'Model refs whose newer bundle cannot load right now (MLflow unreachable, an artifact refused by its check, a failed reload) while the loaded bundles serve; GET /ready lists the reasons.',
+      registers,
+      collect() {
+        this.set(modelProblems?.() ?? 0);
+      },
+    }),
     registry,
     eventsConsumed: new Counter({ name: `${PREFIX}events_consumed_total`, help: 'Events read from the input topics.', labelNames: ['topic'], registers }),
     eventsScored: new Counter({ name: `${PREFIX}events_scored_total`, help: 'Events scored by a serving bundle (primary, canary or pinned; Kafka and HTTP), counted when its models ran; shadow runs count in shadow_events_total.', labelNames: ['bundle', 'version'], registers }),

@@ -90,6 +90,7 @@ export class ScorerService {
         },
       );
       opened.push(['models', () => manager.close()]);
+      metrics.setModelProblemsSource(() => manager.problems().length);
       const engine = manager.engine;
       opened.push(['engine', () => engine.close()]);
 

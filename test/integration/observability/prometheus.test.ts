@@ -113,8 +113,8 @@ describe('observability: the compose stack commands, scraped by a real Prometheu
       return all.length > 0 && all.every((r) => r.health === 'ok') ? all : undefined;
     });
     expect(rules.map((r) => r.name)).toContain('OpportunityScorerNoOutput');
-    // The scorer's 10 and the monitor's 4 (no monitor series here: they load and stay quiet).
-    expect(rules).toHaveLength(14);
+    // The scorer's 11 and the monitor's 4 (no monitor series here: they load and stay quiet).
+    expect(rules).toHaveLength(15);
     const firing = await query(url, 'ALERTS{alertstate="firing"}');
     expect(firing).toEqual([]);
 

@@ -97,6 +97,7 @@ describe('MLflow as a model source (real MLflow server)', () => {
     expect(ready.status).toBe(200);
     const reasons = ((await ready.json()) as { reasons: string[] }).reasons;
     expect(reasons.join('\n')).toMatch(new RegExp(`models:/${name}@production cannot be loaded: .*success\\.onnx .* is corrupt`));
+    expect(await (await fetch(`${remote.url}/metrics`)).text()).toMatch(/^opportunity_scorer_model_source_problems 1$/m);
 
     // MLflow unreachable (a port nothing listens on), the cache the service above filled: the bundle the ref last
     // resolved to loads and serves, and readiness says why nothing newer can load.
