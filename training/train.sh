@@ -13,5 +13,11 @@ bash "$HERE/setup.sh"
 [ -f "$ROOT/dist/cli/bin.js" ] || (cd "$ROOT" && npm run build >/dev/null)
 args=("$@")
 if ! printf '%s\n' "${args[@]:-}" | grep -qx -- '--data'; then args=(--data "$ROOT/../shared/data/funding" "${args[@]}"); fi
+# Byte-for-byte retraining needs the same floating-point kernels everywhere: OpenBLAS picks one per CPU (SkylakeX on
+# AVX-512 machines), and the Platt calibration's last bits differ between them (2.0.0 was made with Haswell's). Pin
+# Haswell (AVX2 + FMA) where the CPU has it, unless the machine sets a kernel itself.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=Haswell
+fi
 cd "$HERE"
 exec "$VENV/bin/python" -m opportunity_training.pipeline "${args[@]}"
