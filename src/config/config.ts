@@ -322,10 +322,10 @@ function suggest(name: string): string | undefined {
   return KEY_NAMES.find((k) => k === upper) ?? KEY_NAMES.find((k) => k.includes(upper) || upper.includes(k));
 }
 
-/** Secrets replaced, for printing. */
 /** Fields of the typed config that hold secrets (their keys are marked `secret`). */
 const SECRET_FIELDS = new Set(['password', 'adminToken', 'token']);
 
+/** Secrets replaced, for printing. */
 export function redactedConfig(config: AppConfig): unknown {
   return JSON.parse(
     JSON.stringify(config, (k, v: unknown) => {

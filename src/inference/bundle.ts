@@ -187,10 +187,6 @@ export interface BundleInfo {
   readonly card: ModelCard;
 }
 
-/**
- * Reads and validates a bundle's manifest and card (the one place either is read). A card the manifest names must
- * exist; a bundle that names none may ship `metrics.json` or nothing.
- */
 /** Refuses a bundle trained with another feature spec than this build computes. */
 function checkFeatureSpec(manifest: BundleManifest): void {
   if (manifest.features.hash !== FEATURE_HASH || manifest.features.names.join('\n') !== FEATURE_NAMES.join('\n')) {
@@ -228,6 +224,10 @@ export async function verifyBundleFiles(dir: string): Promise<BundleInfo> {
   return info;
 }
 
+/**
+ * Reads and validates a bundle's manifest and card (the one place either is read). A card the manifest names must
+ * exist; a bundle that names none may ship `metrics.json` or nothing.
+ */
 export async function readBundleInfo(dir: string): Promise<BundleInfo> {
   const manifest = await readManifest(dir);
   const file = manifest.metrics ?? 'metrics.json';

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { ScorerError, findScorerError } from '../errors.js';
-import { verifyBundleFiles } from '../inference/index.js';
+import { readBundleInfo, verifyBundleFiles } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
 import type { MlflowClient } from './client.js';
 import type { MlflowRef } from './refs.js';
@@ -13,17 +13,13 @@ export interface CachedBundle {
   /** The bundle's own name and version (its manifest). */
   readonly bundle: string;
   readonly version: string;
-  /** The registered model version the ref resolved to (undefined for a runs:/ ref). */
-  readonly modelVersion: string | undefined;
   readonly alias: string | undefined;
-  readonly artifactUri: string;
   /** Set when MLflow could not be asked and the last resolution kept on disk was used: why. */
   readonly offline: string | undefined;
 }
 
 interface Remembered {
   readonly artifactUri: string;
-  readonly modelVersion: string | undefined;
   readonly at: string;
 }
 
@@ -42,6 +38,10 @@ export class MlflowBundleCache {
   readonly #log: Logger;
   /** Artifacts refused by their check, with why: a registered version's files never change, so neither would the answer. */
   readonly #refused = new Map<string, ScorerError>();
+  /** Each cached folder's bundle name and version, read once: its files were checked when it was fetched. */
+  readonly #named = new Map<string, { readonly bundle: string; readonly version: string }>();
+  /** What refs.json holds for each ref, as this process last wrote or read it (polls rewrite nothing unchanged). */
+  #known: Record<string, Remembered> | undefined;
 
   constructor(client: MlflowClient, dir: string, log: Logger) {
     this.#client = client;
@@ -49,14 +49,10 @@ export class MlflowBundleCache {
     this.#log = log.child({ component: 'mlflow' });
   }
 
-  get dir(): string {
-    return this.#dir;
-  }
-
   async resolve(ref: MlflowRef): Promise<CachedBundle> {
-    let target: { artifactUri: string; modelVersion: string | undefined };
+    let artifactUri: string;
     try {
-      target = await this.#ask(ref);
+      artifactUri = await this.#ask(ref);
     } catch (err) {
       const unavailable = findScorerError(err, 'MLFLOW_UNAVAILABLE');
       if (unavailable === undefined) throw err;
@@ -64,35 +60,40 @@ export class MlflowBundleCache {
       if (remembered === undefined || !(await exists(this.#folder(remembered.artifactUri)))) {
         throw new ScorerError('MLFLOW_UNAVAILABLE', `${ref.uri}: ${unavailable.message}; nothing cached for it in ${this.#dir}`, { cause: err });
       }
-      const cached = await this.#describe(ref, remembered.artifactUri, remembered.modelVersion, unavailable.message);
+      const cached = await this.#describe(ref, remembered.artifactUri, unavailable.message);
       this.#log.warn({ ref: ref.uri, dir: cached.dir, resolvedAt: remembered.at, reason: unavailable.message }, 'MLflow unreachable: using the bundle this ref last resolved to');
       return cached;
     }
-    const dir = this.#folder(target.artifactUri);
-    const refused = this.#refused.get(target.artifactUri);
+    const refused = this.#refused.get(artifactUri);
     if (refused !== undefined) throw refused;
-    if (!(await exists(dir))) await this.#download(ref, target.artifactUri, dir);
-    await this.#remember(ref.uri, { artifactUri: target.artifactUri, modelVersion: target.modelVersion, at: new Date().toISOString() });
-    return this.#describe(ref, target.artifactUri, target.modelVersion, undefined);
+    const dir = this.#folder(artifactUri);
+    if (!(await exists(dir))) await this.#download(ref, artifactUri, dir);
+    await this.#remember(ref.uri, artifactUri);
+    return this.#describe(ref, artifactUri, undefined);
   }
 
-  async #ask(ref: MlflowRef): Promise<{ artifactUri: string; modelVersion: string | undefined }> {
+  /** The artifact URI a ref points at now. */
+  async #ask(ref: MlflowRef): Promise<string> {
     switch (ref.kind) {
       case 'version':
-        return { artifactUri: await this.#client.downloadUri(ref.name, ref.version), modelVersion: ref.version };
-      case 'alias': {
-        const v = await this.#client.modelVersionByAlias(ref.name, ref.alias);
-        return { artifactUri: await this.#client.downloadUri(ref.name, v.version), modelVersion: v.version };
-      }
+        return this.#client.downloadUri(ref.name, ref.version);
+      case 'alias':
+        return this.#client.downloadUri(ref.name, (await this.#client.modelVersionByAlias(ref.name, ref.alias)).version);
       case 'run':
-        return { artifactUri: `${(await this.#client.run(ref.runId)).artifactUri.replace(/\/+$/, '')}/${ref.path}`, modelVersion: undefined };
+        return `${(await this.#client.run(ref.runId)).artifactUri.replace(/\/+$/, '')}/${ref.path}`;
     }
   }
 
-  async #describe(ref: MlflowRef, artifactUri: string, modelVersion: string | undefined, offline: string | undefined): Promise<CachedBundle> {
+  async #describe(ref: MlflowRef, artifactUri: string, offline: string | undefined): Promise<CachedBundle> {
     const dir = this.#folder(artifactUri);
-    const { manifest } = await verifyBundleFiles(dir);
-    return { dir, bundle: manifest.bundle, version: manifest.version, modelVersion, alias: ref.kind === 'alias' ? ref.alias : undefined, artifactUri, offline };
+    let named = this.#named.get(dir);
+    if (named === undefined) {
+      // The model files are checked again when the bundle loads; here only its name is needed.
+      const { manifest } = await readBundleInfo(dir);
+      named = { bundle: manifest.bundle, version: manifest.version };
+      this.#named.set(dir, named);
+    }
+    return { dir, ...named, alias: ref.kind === 'alias' ? ref.alias : undefined, offline };
   }
 
   #folder(artifactUri: string): string {
@@ -138,18 +139,22 @@ export class MlflowBundleCache {
   }
 
   async #remembered(): Promise<Record<string, Remembered>> {
+    if (this.#known !== undefined) return this.#known;
     try {
-      return JSON.parse(await readFile(this.#refsFile, 'utf8')) as Record<string, Remembered>;
+      this.#known = JSON.parse(await readFile(this.#refsFile, 'utf8')) as Record<string, Remembered>;
     } catch {
       // No record yet, or one cut short by a crash: nothing is remembered, MLflow is asked next time.
-      return {};
+      this.#known = {};
     }
+    return this.#known;
   }
 
-  async #remember(uri: string, entry: Remembered): Promise<void> {
-    const all = await this.#remembered();
-    if (all[uri]?.artifactUri === entry.artifactUri) return;
-    all[uri] = entry;
+  async #remember(uri: string, artifactUri: string): Promise<void> {
+    if ((await this.#remembered())[uri]?.artifactUri === artifactUri) return;
+    // A change (rare: an alias moved): read the file again, so another process's entries survive the write.
+    this.#known = undefined;
+    const all = { ...(await this.#remembered()), [uri]: { artifactUri, at: new Date().toISOString() } };
+    this.#known = all;
     await mkdir(this.#dir, { recursive: true });
     const temp = `${this.#refsFile}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
     await writeFile(temp, `${JSON.stringify(all, null, 2)}\n`);

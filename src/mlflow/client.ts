@@ -123,9 +123,6 @@ export class MlflowClient {
     await this.#json('POST', '/api/2.0/mlflow/registered-models/alias', undefined, { name, alias, version });
   }
 
-  async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
-    await this.#json('POST', '/api/2.0/mlflow/model-versions/set-tag', undefined, { name, version, key, value });
-  }
 
   // --- experiments and runs ---------------------------------------------------------------------------------------
 

@@ -109,12 +109,11 @@ export class ModelManager {
 
   /**
    * Why a newer bundle cannot serve, while the loaded ones do: a ref its source could not resolve the last time, or
-   * the last reload's failure (a corrupt or foreign bundle). Empty when fine.
+   * the last reload's failure to load what was resolved (a corrupt or foreign bundle). Empty when fine.
    */
   problems(): readonly string[] {
     const fromSource = this.#source.problems();
-    const failure = this.#reloadFailure;
-    return failure === undefined || fromSource.some((p) => p.includes(failure)) ? fromSource : [...fromSource, `model reload failed: ${failure}`];
+    return this.#reloadFailure === undefined ? fromSource : [...fromSource, `model reload failed: ${this.#reloadFailure}`];
   }
 
   reload(): Promise<ReloadReport> {
@@ -123,7 +122,7 @@ export class ModelManager {
   }
 
   async #reload(): Promise<ReloadReport> {
-    let next: ResolvedRouting;
+    let next: ResolvedRouting | undefined;
     let routing: Routing;
     try {
       next = await resolveRouting(this.#source, this.#refs);
@@ -134,7 +133,8 @@ export class ModelManager {
       }
       routing = await loadRouting(next, this.#engine.routing, this.#current);
     } catch (err) {
-      this.#reloadFailure = err instanceof Error ? err.message : String(err);
+      // A ref that did not resolve is its source's problem (it says so); one that resolved but failed to load is ours.
+      this.#reloadFailure = next === undefined ? undefined : err instanceof Error ? err.message : String(err);
       this.#observer.onReload?.('failure');
       this.#log.error({ err }, 'model reload failed; the serving bundles stay');
       throw findScorerError(err) ?? new ScorerError('MODEL_LOAD_FAILED', String(err), { cause: err });

@@ -71,24 +71,22 @@ def overlap(a: list[str], b: W.Window) -> float:
     return max(0, hi - lo) / (b.end - b.start)
 
 
-def serving_figures(serving_dir: Path, report: dict, x: np.ndarray, d: W.FoldData, window: W.Window, feature_hash: str, wf) -> dict:
+def serving_figures(serving_dir: Path, x: np.ndarray, d: W.FoldData, window: W.Window, feature_hash: str, wf) -> dict:
     """The serving bundle's figures on the window, and how they were obtained."""
     manifest = json.loads((serving_dir / "manifest.json").read_text())
-    rank = (manifest.get("decision") or {}).get("rankScore") or "success_probability"
     who = f"{manifest['bundle']}@{manifest['version']}"
-    if manifest["features"]["hash"] == feature_hash and not saw(manifest, window):
-        figures = W.metrics(serving_scores(serving_dir, manifest, x), d, wf)
-        return {"bundle": who, "how": "scored on the window's events (out of sample: trained before it)", "figures": _figures({"m": figures}, "m", rank)}
+    out_of_sample = manifest["features"]["hash"] == feature_hash and not saw(manifest, window)
     wf_path = serving_dir / "walk-forward.json"
-    if wf_path.exists():
+    if not out_of_sample and wf_path.exists():
         served = json.loads(wf_path.read_text())
         best = max(served["folds"], key=lambda r: overlap(r["periods"]["test"], window))
         if overlap(best["periods"]["test"], window) >= 0.9:
-            method = served["choice"]["calibration"]
             return {"bundle": who, "how": f"its own walk-forward fold {best['fold']} on this window (it was trained on the window's events, so scoring it there would be in-sample)",
-                    "figures": _figures(best["model"], method, served["choice"]["rank_score"])}
-    figures = W.metrics(serving_scores(serving_dir, manifest, x), d, wf)
-    return {"bundle": who, "how": "scored on the window's events although it saw them (in-sample: the bar is higher than it should be)", "figures": _figures({"m": figures}, "m", rank)}
+                    "figures": _figures(best["model"], served["choice"]["calibration"], served["choice"]["rank_score"])}
+    rank = (manifest.get("decision") or {}).get("rankScore") or "success_probability"
+    how = ("scored on the window's events (out of sample: trained before it)" if out_of_sample
+           else "scored on the window's events although it saw them (in-sample: the bar is higher than it should be)")
+    return {"bundle": who, "how": how, "figures": _figures({"m": W.metrics(serving_scores(serving_dir, manifest, x), d, wf)}, "m", rank)}
 
 
 def decide(candidate: dict, serving: dict, differential_auc: float, live: dict | None) -> dict:
@@ -115,7 +113,7 @@ def run(report: dict, x_window: np.ndarray, d: W.FoldData, window: W.Window, ser
     newest = report["folds"][-1]
     choice = report["choice"]
     candidate = _figures(newest["model"], choice["calibration"], choice["rank_score"])
-    serving = serving_figures(serving_dir, report, x_window, d, window, feature_hash, wf)
+    serving = serving_figures(serving_dir, x_window, d, window, feature_hash, wf)
     decision = decide(candidate, serving["figures"], newest["differential"]["roc_auc"], live)
     return {
         "window": {"test": window.iso(), "rows": int(len(d.success)), "fold": newest["fold"]},

@@ -229,8 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         window = W.folds(detected, cfg.walk_forward)[-1].test
         assert window is not None
         test_m = window.mask(detected)
-        carry = x[:, names.index("carry_8h_bp")].astype(np.float64)
-        held = W.FoldData(x[test_m], y["labelSuccess"][test_m], y["labelProfitPercent"][test_m], y["labelDurationHours"][test_m], carry[test_m])
+        held = W.fold_data(x, y, names, test_m)
         against = args.against or f"{args.bundle}@production"
         serving_dir = Path(json.loads(cli(args, "models", "show", against))["dir"])
         live = monitor_figures(args.monitor_url, serving_dir) if args.monitor_url else None

@@ -102,6 +102,12 @@ class FoldData:
     differential: np.ndarray  # carry_8h_bp
 
 
+def fold_data(x: np.ndarray, y: dict[str, np.ndarray], names: list[str], m: np.ndarray) -> FoldData:
+    """The rows of mask `m` with their labels and the differential the baseline ranks by."""
+    carry = x[:, names.index("carry_8h_bp")].astype(np.float64)
+    return FoldData(x[m], y["labelSuccess"][m], y["labelProfitPercent"][m], y["labelDurationHours"][m], carry[m])
+
+
 def scores_of(trained: dict[str, Trained], cal: dict, x: np.ndarray) -> dict[str, np.ndarray]:
     """The served outputs in label units: calibrated success probability, profit %, duration hours, composite."""
     raw = {name: predict(t, x) for name, t in trained.items()}
@@ -203,10 +209,9 @@ def run(x: np.ndarray, y: dict[str, np.ndarray], detected: np.ndarray, names: li
     """Every fold, every calibration method, the baselines, and the choices they lead to (calibration, rank score,
     threshold)."""
     fs = folds(detected, wf)
-    carry = x[:, names.index("carry_8h_bp")].astype(np.float64)
 
     def data(m: np.ndarray) -> FoldData:
-        return FoldData(x[m], y["labelSuccess"][m], y["labelProfitPercent"][m], y["labelDurationHours"][m], carry[m])
+        return fold_data(x, y, names, m)
 
     once: tuple[dict[str, Trained], dict[str, dict]] | None = None
     rows: list[dict] = []
