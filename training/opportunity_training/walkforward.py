@@ -121,6 +121,33 @@ def scores_of(trained: dict[str, Trained], cal: dict, x: np.ndarray) -> dict[str
     return out
 
 
+def hindsight_ece(raw: np.ndarray, y: np.ndarray, bins: int) -> float:
+    """The lowest ECE that any increasing logit-affine recalibration, p' = sigmoid(a * logit(p) + b) with a > 0 (Platt's
+    family), reaches on the scored fold when it is fitted on that fold itself, outcomes included. Not a deployable
+    figure: a bound. Such a map keeps the order of the scores, so the equal-count bins stay the same rows and only
+    their means move; what this leaves is the scores' shape within the fold, which no Platt fitted before the fold
+    can remove either."""
+    from scipy.optimize import minimize
+
+    order = np.argsort(raw, kind="stable")
+    parts = [b for b in np.array_split(order, bins) if len(b)]
+    z = calibration.logit(raw)
+    weights = np.array([len(b) / len(raw) for b in parts])
+    realised = np.array([y[b].mean() for b in parts])
+    zs = [z[b] for b in parts]
+
+    def err(ab: np.ndarray) -> float:
+        a, b = float(ab[0]), float(ab[1])
+        means = np.array([(1.0 / (1.0 + np.exp(-(a * v + b)))).mean() for v in zs])
+        return float((weights * np.abs(means - realised)).sum()) if a > 0 else float("inf")
+
+    # A coarse grid finds the basin (the error is piecewise smooth in a and b), Nelder-Mead refines it.
+    grid = [(a, b) for a in np.linspace(0.1, 3.0, 30) for b in np.linspace(-6.0, 6.0, 61)]
+    start = min(grid, key=lambda ab: err(np.array(ab)))
+    best = minimize(err, np.array(start), method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7})
+    return min(float(best.fun), err(np.array(start)))
+
+
 def metrics(s: dict[str, np.ndarray], d: FoldData, cfg: WalkForwardConfig) -> dict:
     p = s["success_probability"]
     return {
@@ -242,6 +269,7 @@ def run(x: np.ndarray, y: dict[str, np.ndarray], detected: np.ndarray, names: li
             row["trained_once"][method] = metrics(scores_of(once[0], once[1][method], d.x), d, wf)
             for name in RANK_SCORES:
                 pooled[method][name].append(s[name])
+        row["ece_hindsight"] = hindsight_ece(predict(trained["success"], d.x), d.success, wf.calibration_bins)
         pooled_profit.append(d.profit)
         pooled_fold.append(np.full(len(d.profit), f.index))
         rows.append(row)
@@ -254,6 +282,7 @@ def run(x: np.ndarray, y: dict[str, np.ndarray], detected: np.ndarray, names: li
         "model": {method: summarise([r["model"][method] for r in rows]) for method in calibration.METHODS},
         "trained_once": {method: summarise([r["trained_once"][method] for r in rows]) for method in calibration.METHODS},
         "differential": summarise([r["differential"] for r in rows]),
+        "ece_hindsight": float(np.mean([r["ece_hindsight"] for r in rows])),
     }
     # Calibration: the method with the lowest average ECE (Brier breaks ties); rank score: the best average
     # realised profit of its top decile.

@@ -106,3 +106,17 @@ def test_calibration_is_monotone_and_stays_a_probability(method):
     if method != "none":
         # Fitted on outcomes at half the predicted rate, the calibrated mean follows the outcomes.
         assert abs(calibration.apply(cal, p).mean() - y.mean()) < 0.01
+
+
+def test_hindsight_ece_is_a_lower_bound_for_every_platt_map():
+    rng = np.random.default_rng(7)
+    true = rng.beta(1, 20, 20_000)
+    y = (rng.random(true.size) < true).astype(int)
+    # Scores miscalibrated by a logit-affine map (too confident, base rate too low): the bound undoes it.
+    raw = (1 / (1 + np.exp(-(1.6 * calibration.logit(true) - 1.0)))).astype(np.float32)
+    bound = W.hindsight_ece(raw, y, 10)
+    assert W.ece(raw, y, 10) > 0.02
+    assert bound < 0.005
+    for a, b in [(0.5, 0.0), (0.625, 0.625), (1.0, 1.0), (0.7, 0.4)]:
+        mapped = 1 / (1 + np.exp(-(a * calibration.logit(raw) + b)))
+        assert bound <= W.ece(mapped, y, 10) + 1e-9
