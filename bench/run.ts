@@ -30,6 +30,13 @@ const E2E_EVENTS = Number(process.env.BENCH_E2E_EVENTS ?? 1_000_000);
 const PARTITIONS = 4;
 // The Kafka clients the e2e and latency scenarios measure (BENCH_CLIENTS=platformatic for one).
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',');
+// BENCH_SERVICE_ENV='BATCH_MAX_DELAY_MS=0,…': settings given to every service the scenarios start (to compare one knob).
+const SERVICE_ENV = Object.fromEntries(
+  (process.env.BENCH_SERVICE_ENV ?? '').split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+// BENCH_LATENCY_RATES=2000,10000 and BENCH_LATENCY_SECONDS=60: the offered rates and how long each is held.
+const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,2000,5000,10000').split(',').map(Number);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 // BENCH_E2E_RUNS=defaults: only the default configuration per client (a quick check).
 const E2E_ALL_RUNS = process.env.BENCH_E2E_RUNS !== 'defaults';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -121,7 +128,7 @@ async function startService(mode: 'run' | 'serve', env: Record<string, string>):
   // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service, for `node --cpu-prof` analysis of hot spots.
   const prof = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
   const proc = spawn(process.execPath, [...prof, `${ROOT}bin/opportunity-scorer.js`, mode], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: brokerList || '127.0.0.1:9092', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: brokerList || '127.0.0.1:9092', ...SERVICE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -160,6 +167,13 @@ async function workerOnFreshTopics(env: Record<string, string> = {}): Promise<{ 
 async function scoredCount(url: string): Promise<number> {
   const text = await fetch(`${url}/metrics`).then((r) => r.text());
   return [...text.matchAll(/^opportunity_scorer_events_scored_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+/** Where the worker's memory is when a run ends (MiB): RSS, V8's heap (total and used), memory outside it. */
+async function memoryOf(url: string): Promise<Record<string, number>> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const mib = (name: string): number => round(Number(new RegExp(`^opportunity_scorer_${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20);
+  return { rss: mib('process_resident_memory_bytes'), heapTotal: mib('nodejs_heap_size_total_bytes'), heapUsed: mib('nodejs_heap_size_used_bytes'), external: mib('nodejs_external_memory_bytes') };
 }
 
 /** Histogram sums and counts from /metrics (stage durations, batch sizes, event age), for per-interval means. */
@@ -275,17 +289,28 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   let scored = 0;
   const before = await histograms(service.url);
   const deadline = Date.now() + 600_000;
+  // Progress from the output topic's end offsets, read by this process: scraping the worker's /metrics ten times a
+  // second (each scrape reads consumer lag from the broker) costs the worker a few percent of its one core. The
+  // end offsets also count transaction markers (exactly-once), so the last stretch is confirmed by the worker's count.
+  const admin = kafka.admin();
+  await admin.connect();
+  const written = async (): Promise<number> => (await admin.fetchTopicOffsets(output)).reduce((a, p) => a + Number(p.high), 0);
+  for (let w = 0; w < E2E_EVENTS && Date.now() < deadline; await sleep(100)) {
+    w = await written();
+    if (w > 0 && first === 0) first = performance.now();
+  }
+  await admin.disconnect();
   while (scored < E2E_EVENTS && Date.now() < deadline) {
     scored = await scoredCount(service.url);
-    if (scored > 0 && first === 0) first = performance.now();
-    await sleep(100);
+    if (scored < E2E_EVENTS) await sleep(20);
   }
   const seconds = (performance.now() - first) / 1000;
   const stats = procStats(pid);
   const stages = breakdown(before, await histograms(service.url));
+  const memory = await memoryOf(service.url);
   await service.stop();
   await dropTopics(output, dlq);
-  return { config: env, events: scored, eventsPerSecond: Math.round(scored / seconds), cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2), peakRssMiB: stats.peakRssMiB, ...stages };
+  return { config: env, events: scored, eventsPerSecond: Math.round(scored / seconds), cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2), peakRssMiB: stats.peakRssMiB, memoryAtEndMiB: memory, ...stages };
 }
 
 /** The same kafkajs consumer/producer settings as the worker, copying bytes from input to output: our Kafka I/O ceiling. */
@@ -427,10 +452,10 @@ async function latencyOf(env: Record<string, string>): Promise<Result[]> {
   await admin.connect();
   const out: Result[] = [];
   let n = 0;
-  for (const rate of [1000, 2000, 5000, 10000]) {
+  for (const rate of LATENCY_RATES) {
     latencies.length = 0;
     const before = await histograms(worker.service.url);
-    const seconds = 15;
+    const seconds = LATENCY_SECONDS;
     const perTick = rate / 100;
     const start = performance.now();
     const lag: number[] = [];

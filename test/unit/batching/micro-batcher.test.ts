@@ -41,6 +41,21 @@ describe('MicroBatcher', () => {
     await batcher.close();
   });
 
+  it('with maxDelayMs 0 a batch leaves as soon as the models are free; what arrives while it runs goes together next', async () => {
+    let release = (): void => undefined;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const { batcher, batches } = doubling({ maxSize: 100, maxDelayMs: 0, queueMax: 1000 }, hold);
+    const first = batcher.submit([1, 2]); // models idle: dispatched at once, no timer
+    expect(batches).toEqual([[1, 2]]);
+    const rest = [batcher.submit([3]), batcher.submit([4, 5]), batcher.submit([6])]; // queue while the first runs
+    expect(batches).toEqual([[1, 2]]);
+    release();
+    expect(await first).toEqual([2, 4]);
+    expect(await Promise.all(rest)).toEqual([[6], [8, 10], [12]]);
+    expect(batches).toEqual([[1, 2], [3, 4, 5, 6]]);
+    await batcher.close();
+  });
+
   it('bounds what waits: submit waits for room, trySubmit refuses with OVERLOADED', async () => {
     let release = (): void => undefined;
     const hold = new Promise<void>((resolve) => (release = resolve));

@@ -26,7 +26,7 @@ function tempFile(content: string): string {
 describe('loadConfig', () => {
   it('builds a valid, unit-normalised config from defaults alone', () => {
     const config = loadConfig({ env: {} });
-    expect(config.batch).toEqual({ maxSize: 256, maxDelayMs: 1, queueMax: 8192 });
+    expect(config.batch).toEqual({ maxSize: 256, maxDelayMs: 0, queueMax: 8192 });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.ssl).toBe(false);
     expect(config.kafka.sasl).toBeUndefined();
@@ -46,14 +46,14 @@ describe('loadConfig', () => {
       env: {
         KAFKA_BROKERS: 'a:9092, b:9093',
         INPUT_TOPICS: 'in-1,in-2',
-        BATCH_MAX_DELAY_MS: '0',
+        BATCH_MAX_DELAY_MS: '2',
         KAFKA_SSL: 'TRUE',
         PATH: '/usr/bin',
       },
     });
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9093']);
     expect(config.topics.input).toEqual(['in-1', 'in-2']);
-    expect(config.batch.maxDelayMs).toBe(0);
+    expect(config.batch.maxDelayMs).toBe(2);
     expect(config.kafka.ssl).toEqual({ caFile: undefined, rejectUnauthorized: true });
   });
 
