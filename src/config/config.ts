@@ -54,6 +54,8 @@ export interface AppConfig {
     readonly shadowTopic: string;
     readonly shadowDecisionThreshold: number;
     readonly pollIntervalMs: number;
+    /** Whether every loaded bundle runs its models on a thread of its own (INFERENCE_THREAD; auto: for `run` only). */
+    readonly inferenceThread: 'auto' | 'true' | 'false';
   };
   /** MLflow as a model source (and where pushes and retraining log); undefined without MLFLOW_TRACKING_URI. */
   readonly mlflow:
@@ -261,6 +263,7 @@ function normalise(raw: RawConfig): AppConfig {
       shadowTopic: raw.SHADOW_TOPIC,
       shadowDecisionThreshold: raw.SHADOW_DECISION_THRESHOLD,
       pollIntervalMs: raw.MODEL_POLL_INTERVAL_MS,
+      inferenceThread: raw.INFERENCE_THREAD,
     },
     mlflow:
       raw.MLFLOW_TRACKING_URI === undefined

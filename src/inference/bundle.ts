@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { ScorerError } from '../errors.js';
 import { calibrateAll } from './calibration.js';
 import { FEATURE_COUNT, FEATURE_HASH, FEATURE_NAMES } from '../features/index.js';
 import { isMissingFile } from '../files/index.js';
+import { DEFAULT_SESSION_SETTINGS, type ModelRunner, type RawOutputs, SessionRunner, type SessionSettings, ThreadRunner } from './sessions.js';
 import {
   type BundleManifest,
   MODEL_NAMES,
@@ -16,8 +16,7 @@ import {
   rowsFileSchema,
 } from './manifest.js';
 
-/** Native outputs of the three models (what parity fixtures compare): success is P(success), duration is log1p(hours). */
-export type RawOutputs = Readonly<Record<ModelName, Float32Array>>;
+export { DEFAULT_SESSION_SETTINGS, type RawOutputs, type SessionSettings } from './sessions.js';
 
 /** Outputs in label units: profit %, success probability (calibrated when the bundle says so), duration hours. */
 export interface Predictions {
@@ -26,17 +25,6 @@ export interface Predictions {
   readonly duration: Float32Array;
 }
 
-export interface SessionSettings {
-  readonly intraOpNumThreads: number;
-  readonly interOpNumThreads: number;
-}
-
-/**
- * One thread per session: on 2 cores the worker's main thread and the co-located broker already take both; more
- * intra-op threads only compete with them (settable per deployment through SessionSettings).
- */
-export const DEFAULT_SESSION_SETTINGS: SessionSettings = { intraOpNumThreads: 1, interOpNumThreads: 1 };
-
 /** What compareRows compares: the three native outputs, and the served (calibrated) success probability when expected. */
 export type ComparedOutput = ModelName | 'successCalibrated';
 
@@ -44,14 +32,6 @@ export interface SelfCheckReport {
   readonly rows: number;
   readonly tolerance: number;
   readonly maxAbsDiff: Readonly<Partial<Record<ComparedOutput, number>>> & Readonly<Record<ModelName, number>>;
-}
-
-interface LoadedModel {
-  readonly session: ort.InferenceSession;
-  readonly input: string;
-  readonly output: string;
-  readonly column: number | undefined;
-  readonly transform: 'expm1' | undefined;
 }
 
 /**
@@ -63,14 +43,14 @@ export class ModelBundle {
   /** The model card's metrics (the manifest's `metrics` file), read and checked once at load. */
   readonly card: ModelCard;
   readonly dir: string;
-  readonly #models: Readonly<Record<ModelName, LoadedModel>>;
+  readonly #runner: ModelRunner;
   #closed = false;
 
-  private constructor(dir: string, info: BundleInfo, models: Record<ModelName, LoadedModel>) {
+  private constructor(dir: string, info: BundleInfo, runner: ModelRunner) {
     this.dir = dir;
     this.manifest = info.manifest;
     this.card = info.card;
-    this.#models = models;
+    this.#runner = runner;
   }
 
   get name(): string {
@@ -87,53 +67,16 @@ export class ModelBundle {
    */
   static async load(dir: string, settings: SessionSettings = DEFAULT_SESSION_SETTINGS): Promise<ModelBundle> {
     const info = await readBundleInfo(dir);
-    const manifest = info.manifest;
-    checkFeatureSpec(manifest);
-    const options: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: settings.intraOpNumThreads,
-      interOpNumThreads: settings.interOpNumThreads,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      // Idle intra-op threads would otherwise spin against the co-located broker.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    };
-    const models = {} as Record<ModelName, LoadedModel>;
-    try {
-      for (const name of MODEL_NAMES) {
-        const entry = manifest.models[name];
-        const bytes = await verifiedModelFile(dir, manifest, name);
-        const session = await ort.InferenceSession.create(bytes, options).catch((cause: unknown) => {
-          throw new ScorerError('MODEL_LOAD_FAILED', `onnxruntime cannot load ${entry.file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-        });
-        models[name] = { session, input: entry.input, output: entry.output, column: entry.outputColumn, transform: entry.outputTransform };
-      }
-    } catch (err) {
-      await Promise.all(Object.values(models).map((m) => m.session.release()));
-      throw err;
-    }
-    return new ModelBundle(dir, info, models);
+    checkFeatureSpec(info.manifest);
+    const files = await verifiedModelFiles(dir, info.manifest);
+    const runner = settings.thread ? await ThreadRunner.start({ manifest: info.manifest, files, settings }) : await SessionRunner.open(info.manifest, files, settings);
+    return new ModelBundle(dir, info, runner);
   }
 
   /** The three models' native outputs for `rows` feature rows at the start of `features`. */
   async runRaw(features: Float32Array, rows: number): Promise<RawOutputs> {
     if (this.#closed) throw new ScorerError('INTERNAL', `bundle ${this.name}@${this.version} is closed`);
-    if (rows === 0) return { profit: new Float32Array(0), success: new Float32Array(0), duration: new Float32Array(0) };
-    const input = new ort.Tensor('float32', features.subarray(0, rows * FEATURE_COUNT), [rows, FEATURE_COUNT]);
-    const out = {} as Record<ModelName, Float32Array>;
-    for (const name of MODEL_NAMES) {
-      const model = this.#models[name];
-      let result: ort.InferenceSession.ReturnType;
-      try {
-        result = await model.session.run({ [model.input]: input }, [model.output]);
-      } catch (cause) {
-        throw new ScorerError('INFERENCE_FAILED', `${name} model failed on ${rows} rows: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-      }
-      const tensor = result[model.output];
-      if (tensor === undefined) throw new ScorerError('INFERENCE_FAILED', `${name} model returned no ${model.output}`);
-      const data = tensor.data as Float32Array;
-      out[name] = model.column === undefined ? data : column(data, tensor.dims[1] ?? 1, model.column, rows);
-    }
-    return out;
+    return this.#runner.run(features, rows);
   }
 
   /**
@@ -145,7 +88,7 @@ export class ModelBundle {
   }
 
   served(raw: RawOutputs): Predictions {
-    const duration = this.#models.duration.transform === 'expm1' ? raw.duration.map((v) => Math.max(0, Math.expm1(v))) : raw.duration;
+    const duration = this.manifest.models.duration.outputTransform === 'expm1' ? raw.duration.map((v) => Math.max(0, Math.expm1(v))) : raw.duration;
     return { profit: raw.profit, success: calibrateAll(this.manifest.calibration, raw.success), duration };
   }
 
@@ -168,14 +111,8 @@ export class ModelBundle {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(MODEL_NAMES.map((n) => this.#models[n].session.release()));
+    await this.#runner.close();
   }
-}
-
-function column(data: Float32Array, width: number, col: number, rows: number): Float32Array {
-  const out = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) out[r] = data[r * width + col] ?? Number.NaN;
-  return out;
 }
 
 /** A model card's metrics: test-period and walk-forward figures as training wrote them. */
@@ -220,8 +157,15 @@ async function verifiedModelFile(dir: string, manifest: BundleManifest, name: Mo
 export async function verifyBundleFiles(dir: string): Promise<BundleInfo> {
   const info = await readBundleInfo(dir);
   checkFeatureSpec(info.manifest);
-  for (const name of MODEL_NAMES) await verifiedModelFile(dir, info.manifest, name);
+  await verifiedModelFiles(dir, info.manifest);
   return info;
+}
+
+/** The three model files' bytes, each refused unless its sha256 is the manifest's. */
+export async function verifiedModelFiles(dir: string, manifest: BundleManifest): Promise<Record<ModelName, Buffer>> {
+  const files = {} as Record<ModelName, Buffer>;
+  for (const name of MODEL_NAMES) files[name] = await verifiedModelFile(dir, manifest, name);
+  return files;
 }
 
 /**

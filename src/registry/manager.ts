@@ -1,6 +1,6 @@
 import { ScorerError, findScorerError } from '../errors.js';
 import { FEATURE_COUNT } from '../features/index.js';
-import { ModelBundle, type Routing, type ScoringEngine } from '../inference/index.js';
+import { DEFAULT_SESSION_SETTINGS, ModelBundle, type Routing, type ScoringEngine, type SessionSettings } from '../inference/index.js';
 import type { Logger } from '../logging/index.js';
 import type { ResolvedModel } from './registry.js';
 import type { ModelSource } from './source.js';
@@ -39,8 +39,8 @@ export async function resolveRouting(source: ModelSource, refs: ModelRefs): Prom
  * Loads a bundle ready to serve: manifest and feature hash checked, file hashes verified, warmed up, and
  * self-checked against the rows it ships with. Any failure closes it and rejects.
  */
-export async function loadReadyBundle(dir: string): Promise<ModelBundle> {
-  const bundle = await ModelBundle.load(dir);
+export async function loadReadyBundle(dir: string, settings: SessionSettings = DEFAULT_SESSION_SETTINGS): Promise<ModelBundle> {
+  const bundle = await ModelBundle.load(dir, settings);
   try {
     await bundle.predict(new Float32Array(FEATURE_COUNT * 8), 8); // first runs allocate; keep that off the hot path
     await bundle.selfCheck();
@@ -66,13 +66,16 @@ export class ModelManager {
   readonly #refs: ModelRefs;
   readonly #log: Logger;
   readonly #observer: ManagerObserver;
+  /** How every bundle this manager loads runs its models (on the event loop or a thread of its own). */
+  readonly #settings: SessionSettings;
   #current: ResolvedRouting;
   #reloading: Promise<ReloadReport> | undefined;
   #poll: NodeJS.Timeout | undefined;
   /** Why the last reload failed (the serving bundles stayed); cleared by the next reload that does not fail. */
   #reloadFailure: string | undefined;
 
-  private constructor(engine: ScoringEngine, source: ModelSource, refs: ModelRefs, current: ResolvedRouting, log: Logger, observer: ManagerObserver) {
+  private constructor(engine: ScoringEngine, source: ModelSource, refs: ModelRefs, current: ResolvedRouting, log: Logger, observer: ManagerObserver, settings: SessionSettings) {
+    this.#settings = settings;
     this.#engine = engine;
     this.#source = source;
     this.#refs = refs;
@@ -89,10 +92,11 @@ export class ModelManager {
     createEngine: (routing: Routing) => ScoringEngine,
     log: Logger,
     observer: ManagerObserver = {},
+    settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
   ): Promise<ModelManager> {
     const resolved = await resolveRouting(source, refs);
-    const routing = await loadRouting(resolved);
-    return new ModelManager(createEngine(routing), source, refs, resolved, log, observer);
+    const routing = await loadRouting(resolved, settings);
+    return new ModelManager(createEngine(routing), source, refs, resolved, log, observer, settings);
   }
 
   get engine(): ScoringEngine {
@@ -131,7 +135,7 @@ export class ModelManager {
         this.#observer.onReload?.('unchanged');
         return { result: 'unchanged', routing: this.#current };
       }
-      routing = await loadRouting(next, this.#engine.routing, this.#current);
+      routing = await loadRouting(next, this.#settings, this.#engine.routing, this.#current);
     } catch (err) {
       // A ref that did not resolve is its source's problem (it says so); one that resolved but failed to load is ours.
       this.#reloadFailure = next === undefined ? undefined : err instanceof Error ? err.message : String(err);
@@ -185,7 +189,7 @@ function bundlesOf(r: Routing): ModelBundle[] {
 }
 
 /** Opens the bundles of a routing, reusing those already serving from the same folder. */
-async function loadRouting(next: ResolvedRouting, serving?: Routing, servingResolved?: ResolvedRouting): Promise<Routing> {
+async function loadRouting(next: ResolvedRouting, settings: SessionSettings, serving?: Routing, servingResolved?: ResolvedRouting): Promise<Routing> {
   const reusable = new Map<string, ModelBundle>();
   if (serving !== undefined && servingResolved !== undefined) {
     reusable.set(servingResolved.primary.dir, serving.primary);
@@ -196,7 +200,7 @@ async function loadRouting(next: ResolvedRouting, serving?: Routing, servingReso
   const open = async (dir: string): Promise<ModelBundle> => {
     const existing = reusable.get(dir);
     if (existing !== undefined) return existing;
-    const bundle = await loadReadyBundle(dir);
+    const bundle = await loadReadyBundle(dir, settings);
     opened.push(bundle);
     reusable.set(dir, bundle);
     return bundle;

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { type SchemaRegistryClient, confluentSchemaRegistry, createDecoder, createEncoder } from '../codec/index.js';
 import type { AppConfig } from '../config/index.js';
 import { type LoadedModel, buildHttpApp } from '../http/index.js';
-import { type ModelBundle, ScoringEngine } from '../inference/index.js';
+import { DEFAULT_SESSION_SETTINGS, type ModelBundle, ScoringEngine } from '../inference/index.js';
 import { KafkaWorker } from '../ingest/index.js';
 import { createKafkaPort } from '../kafka/index.js';
 import { Lifecycle, type LifecycleView } from '../lifecycle/index.js';
@@ -88,6 +88,7 @@ export class ScorerService {
             logger.info({ primary: r.primary.dir, canary: r.canary?.model.dir, canaryPercent: r.canary?.percent, shadow: r.shadow?.dir }, 'serving models');
           },
         },
+        { ...DEFAULT_SESSION_SETTINGS, thread: config.model.inferenceThread === 'true' || (config.model.inferenceThread === 'auto' && mode === 'run') },
       );
       opened.push(['models', () => manager.close()]);
       metrics.setModelProblemsSource(() => manager.problems().length);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCode } from '../../../src/errors.js';
 import { FEATURE_COUNT, writeFeatures } from '../../../src/features/index.js';
-import { MODEL_NAMES, ModelBundle, compareRows, decodeFloat32, readRowsFile } from '../../../src/inference/index.js';
+import { DEFAULT_SESSION_SETTINGS, MODEL_NAMES, ModelBundle, compareRows, decodeFloat32, readRowsFile } from '../../../src/inference/index.js';
 import * as fixtures from '../../fixtures/opportunities.js';
 
 // The committed bundles and their parity fixtures: real ONNX models in onnxruntime-node against xgboost's own
@@ -155,3 +155,52 @@ async function selfCheckFailure(dir: string): Promise<unknown> {
     await bundle.close();
   }
 }
+
+describe('the models on a thread of their own (thread: true)', () => {
+  const THREADED = { ...DEFAULT_SESSION_SETTINGS, thread: true };
+
+  it('gives the same outputs as on the calling thread, parity and self-check included, and closes its thread once', async () => {
+    const threaded = await ModelBundle.load(BUNDLE_DIR, THREADED);
+    const local = await ModelBundle.load(BUNDLE_DIR);
+    try {
+      const fixture = await readRowsFile(parityOf('2.0.0'));
+      const report = await compareRows(threaded, fixture);
+      for (const name of MODEL_NAMES) expect(report.maxAbsDiff[name], name).toBeLessThanOrEqual(1e-5);
+      await threaded.selfCheck();
+      const features = decodeFloat32(fixture.features);
+      // The caller's buffer is copied, not moved: it stays usable, and both runs agree bit for bit.
+      const [a, b] = await Promise.all([threaded.predict(features, 300), local.predict(features, 300)]);
+      expect(features.length).toBe(fixture.rows * FEATURE_COUNT);
+      expect(Array.from(a.success)).toEqual(Array.from(b.success));
+      expect(Array.from(a.profit)).toEqual(Array.from(b.profit));
+      expect(Array.from(a.duration)).toEqual(Array.from(b.duration));
+      expect((await threaded.predict(features, 0)).profit.length).toBe(0);
+    } finally {
+      await threaded.close();
+      await threaded.close();
+      await local.close();
+    }
+    await expect(threaded.predict(new Float32Array(FEATURE_COUNT), 1)).rejects.toSatisfy((err: unknown) => hasCode(err, 'INTERNAL'));
+  });
+
+  it('refuses a corrupt model file before a thread starts, and reports a failed run as INFERENCE_FAILED', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-thread-'));
+    cpSync(BUNDLE_DIR, dir, { recursive: true });
+    const file = join(dir, 'success.onnx');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    writeFileSync(file, bytes);
+    const failure = await ModelBundle.load(dir, THREADED).catch((err: unknown) => err);
+    expect(hasCode(failure, 'MODEL_LOAD_FAILED')).toBe(true);
+    expect(String(failure)).toContain('corrupt');
+
+    const bundle = await ModelBundle.load(BUNDLE_DIR, THREADED);
+    try {
+      // Fewer numbers than the rows need: onnxruntime refuses the tensor inside the thread.
+      await expect(bundle.runRaw(new Float32Array(FEATURE_COUNT), 2)).rejects.toSatisfy((err: unknown) => hasCode(err, 'INFERENCE_FAILED'));
+      expect((await bundle.runRaw(new Float32Array(FEATURE_COUNT), 1)).profit.length).toBe(1);
+    } finally {
+      await bundle.close();
+    }
+  });
+});
