@@ -128,17 +128,20 @@ interface Pending {
  */
 export class ThreadRunner implements ModelRunner {
   readonly #init: SessionThreadInit;
+  readonly #entry: URL | undefined;
   readonly #pending = new Map<number, Pending>();
   #worker: Promise<Worker> | undefined;
   #id = 0;
   #closed = false;
 
-  private constructor(init: SessionThreadInit) {
+  private constructor(init: SessionThreadInit, entry: URL | undefined) {
     this.#init = init;
+    this.#entry = entry;
   }
 
-  static async start(init: SessionThreadInit): Promise<ThreadRunner> {
-    const runner = new ThreadRunner(init);
+  /** `entry`: the thread's script, session-thread by default (tests give one that dies on cue). */
+  static async start(init: SessionThreadInit, entry?: URL): Promise<ThreadRunner> {
+    const runner = new ThreadRunner(init, entry);
     await runner.#thread();
     return runner;
   }
@@ -177,7 +180,7 @@ export class ThreadRunner implements ModelRunner {
   #spawn(): Promise<Worker> {
     // From source (tsx, tests) the thread is a .ts file, loaded through tsx.
     const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSource ? './session-thread.ts' : './session-thread.js', import.meta.url);
+    const entry = this.#entry ?? new URL(fromSource ? './session-thread.ts' : './session-thread.js', import.meta.url);
     const worker = new Worker(entry, { workerData: this.#init, execArgv: fromSource ? ['--import', 'tsx'] : process.execArgv });
     return new Promise<Worker>((resolve, reject) => {
       let ready = false;
