@@ -43,14 +43,18 @@ export class ModelBundle {
   /** The model card's metrics (the manifest's `metrics` file), read and checked once at load. */
   readonly card: ModelCard;
   readonly dir: string;
-  readonly #runner: ModelRunner;
+  readonly #local: ModelRunner;
+  readonly #thread: ModelRunner | undefined;
+  readonly #threadMinRows: number;
   #closed = false;
 
-  private constructor(dir: string, info: BundleInfo, runner: ModelRunner) {
+  private constructor(dir: string, info: BundleInfo, local: ModelRunner, thread: ModelRunner | undefined, threadMinRows: number) {
     this.dir = dir;
     this.manifest = info.manifest;
     this.card = info.card;
-    this.#runner = runner;
+    this.#local = local;
+    this.#thread = thread;
+    this.#threadMinRows = threadMinRows;
   }
 
   get name(): string {
@@ -69,14 +73,22 @@ export class ModelBundle {
     const info = await readBundleInfo(dir);
     checkFeatureSpec(info.manifest);
     const files = await verifiedModelFiles(dir, info.manifest);
-    const runner = settings.thread ? await ThreadRunner.start({ manifest: info.manifest, files, settings }) : await SessionRunner.open(info.manifest, files, settings);
-    return new ModelBundle(dir, info, runner);
+    const local = await SessionRunner.open(info.manifest, files, settings);
+    let thread: ThreadRunner | undefined;
+    try {
+      thread = settings.thread ? await ThreadRunner.start({ manifest: info.manifest, files, settings }) : undefined;
+    } catch (err) {
+      await local.close();
+      throw err;
+    }
+    return new ModelBundle(dir, info, local, thread, settings.threadMinRows);
   }
 
   /** The three models' native outputs for `rows` feature rows at the start of `features`. */
   async runRaw(features: Float32Array, rows: number): Promise<RawOutputs> {
     if (this.#closed) throw new ScorerError('INTERNAL', `bundle ${this.name}@${this.version} is closed`);
-    return this.#runner.run(features, rows);
+    const runner = this.#thread !== undefined && rows >= this.#threadMinRows ? this.#thread : this.#local;
+    return runner.run(features, rows);
   }
 
   /**
@@ -111,7 +123,7 @@ export class ModelBundle {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#runner.close();
+    await Promise.all([this.#local.close(), this.#thread?.close()]);
   }
 }
 

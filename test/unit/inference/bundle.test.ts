@@ -157,7 +157,8 @@ async function selfCheckFailure(dir: string): Promise<unknown> {
 }
 
 describe('the models on a thread of their own (thread: true)', () => {
-  const THREADED = { ...DEFAULT_SESSION_SETTINGS, thread: true };
+  // Every batch on the thread, however small (by default only batches of threadMinRows or more go there).
+  const THREADED = { ...DEFAULT_SESSION_SETTINGS, thread: true, threadMinRows: 1 };
 
   it('gives the same outputs as on the calling thread, parity and self-check included, and closes its thread once', async () => {
     const threaded = await ModelBundle.load(BUNDLE_DIR, THREADED);
