@@ -11,6 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
+// Before kafkajs itself: the project replaces kafkajs's aborted-transaction filter as kafkajs loads, and refuses to run
+// when kafkajs was loaded first (this script's own kafkajs producer would otherwise load it first).
+import '../src/kafka/kafkajs/aborted.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { MonitorService, ScorerService } from '../src/service/index.js';
 import { outcomeOfSample } from '../src/cli/outcomes-command.js';
