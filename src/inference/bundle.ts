@@ -87,6 +87,7 @@ export class ModelBundle {
   /** The three models' native outputs for `rows` feature rows at the start of `features`. */
   async runRaw(features: Float32Array, rows: number): Promise<RawOutputs> {
     if (this.#closed) throw new ScorerError('INTERNAL', `bundle ${this.name}@${this.version} is closed`);
+    if (rows === 0) return { profit: new Float32Array(0), success: new Float32Array(0), duration: new Float32Array(0) };
     const runner = this.#thread !== undefined && rows >= this.#threadMinRows ? this.#thread : this.#local;
     return runner.run(features, rows);
   }

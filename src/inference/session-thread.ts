@@ -14,7 +14,7 @@ const failed = (id: number, err: unknown, fallback: 'MODEL_LOAD_FAILED' | 'INFER
 };
 
 try {
-  const runner = await SessionRunner.open(init.manifest, init.files, { ...init.settings, thread: false });
+  const runner = await SessionRunner.open(init.manifest, init.files, init.settings);
   port.on('message', (request: SessionThreadRequest) => {
     if (request.type === 'close') {
       void runner.close().finally(() => port.close());

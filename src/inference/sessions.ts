@@ -29,7 +29,7 @@ export interface SessionSettings {
  */
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = { intraOpNumThreads: 1, interOpNumThreads: 1, thread: false, threadMinRows: 64 };
 
-/** What runs a bundle's three models: on the calling thread, or on a thread of its own. */
+/** What runs a bundle's three models (for at least one row): on the calling thread, or on a thread of its own. */
 export interface ModelRunner {
   run(features: Float32Array, rows: number): Promise<RawOutputs>;
   close(): Promise<void>;
@@ -77,7 +77,6 @@ export class SessionRunner implements ModelRunner {
   }
 
   async run(features: Float32Array, rows: number): Promise<RawOutputs> {
-    if (rows === 0) return { profit: new Float32Array(0), success: new Float32Array(0), duration: new Float32Array(0) };
     const input = new ort.Tensor('float32', features.subarray(0, rows * FEATURE_COUNT), [rows, FEATURE_COUNT]);
     const out = {} as Record<ModelName, Float32Array>;
     for (const name of MODEL_NAMES) {
@@ -154,7 +153,6 @@ export class ThreadRunner implements ModelRunner {
 
   async run(features: Float32Array, rows: number): Promise<RawOutputs> {
     if (this.#closed) throw new ScorerError('INTERNAL', 'the inference thread is closed');
-    if (rows === 0) return { profit: new Float32Array(0), success: new Float32Array(0), duration: new Float32Array(0) };
     const worker = await this.#thread();
     const copy = features.slice(0, rows * FEATURE_COUNT);
     const id = this.#id++;
@@ -190,25 +188,28 @@ export class ThreadRunner implements ModelRunner {
     const worker = new Worker(entry, { workerData: this.#init, execArgv: fromSource ? ['--import', 'tsx'] : process.execArgv });
     return new Promise<Worker>((resolve, reject) => {
       let ready = false;
+      // 'exit' always follows 'error': the error, when there was one, says why the thread ended.
+      let error: Error | undefined;
       worker.on('message', (reply: SessionThreadReply) => {
         if (reply.type === 'ready') {
           ready = true;
           resolve(worker);
         } else if (reply.type === 'failed' && reply.id === -1) {
           reject(new ScorerError(reply.code, `the inference thread could not open the models: ${reply.message}`));
-        } else if (reply.type !== 'failed' || reply.id >= 0) {
+        } else {
           this.#settle(reply);
         }
       });
-      worker.on('error', (err) => {
-        if (!ready) reject(new ScorerError('MODEL_LOAD_FAILED', `the inference thread failed while starting: ${err.message}`, { cause: err }));
-        this.#failAll(new ScorerError('INFERENCE_FAILED', `the inference thread failed: ${err.message}`, { cause: err }));
-      });
+      worker.on('error', (err) => (error = err));
       worker.on('exit', (code) => {
-        if (!ready) reject(new ScorerError('MODEL_LOAD_FAILED', `the inference thread exited (code ${code}) while starting`));
+        if (!ready) {
+          const reason = error === undefined ? `exited (code ${code}) while starting` : `failed while starting: ${error.message}`;
+          reject(new ScorerError('MODEL_LOAD_FAILED', `the inference thread ${reason}`, { cause: error }));
+        }
         // Not closing: a new thread starts with the next run.
         if (!this.#closed) this.#worker = undefined;
-        this.#failAll(new ScorerError('INFERENCE_FAILED', `the inference thread exited (code ${code}) with batches in flight`));
+        const why = error === undefined ? `exited (code ${code}) with batches in flight` : `failed: ${error.message}`;
+        this.#failAll(new ScorerError('INFERENCE_FAILED', `the inference thread ${why}`, { cause: error }));
       });
     });
   }
