@@ -10,45 +10,91 @@ export interface Distribution {
   readonly max: number;
 }
 
+/** The values in ascending order, as a new array (a native numeric sort with no comparator call per pair; NaN last). */
+function sortedCopy(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
+/** First position in ascending `sorted` whose value is not below `v`. */
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First position in ascending `sorted` whose value is above `v`. */
+function upperBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function distribution(values: ArrayLike<number>): Distribution {
   const n = values.length;
   if (n === 0) return { count: 0, mean: Number.NaN, min: Number.NaN, p10: Number.NaN, p50: Number.NaN, p90: Number.NaN, max: Number.NaN };
-  const sorted = Float64Array.from(values).sort();
+  const sorted = sortedCopy(values);
   const at = (q: number): number => sorted[Math.min(n - 1, Math.floor(q * n))] ?? Number.NaN;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += sorted[i] ?? 0;
   return { count: n, mean: sum / n, min: sorted[0] ?? Number.NaN, p10: at(0.1), p50: at(0.5), p90: at(0.9), max: sorted[n - 1] ?? Number.NaN };
 }
 
-/** Average ranks (ties share their mean rank), 1-based. */
+/**
+ * Average ranks (ties share their mean rank), 1-based. A value's ties fill sorted positions first..last, so its rank
+ * is their mean; found by binary search in a natively sorted copy, which at a million rows is several times faster
+ * than sorting an index array with a comparator.
+ */
 export function ranks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] ?? 0) - (values[b] ?? 0));
+  const sorted = sortedCopy(values);
+  // Where each run of equal values ends, stored at the run's first position.
+  const runEnd = new Int32Array(n);
+  for (let i = n - 1; i >= 0; i--) runEnd[i] = i + 1 < n && sorted[i + 1] === sorted[i] ? (runEnd[i + 1] as number) : i + 1;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && values[order[j + 1] as number] === values[order[i] as number]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) out[order[k] as number] = rank;
-    i = j + 1;
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
+    if (Number.isNaN(v)) out[i] = Number.NaN;
+    else {
+      const first = lowerBound(sorted, v);
+      out[i] = (first + (runEnd[first] as number) - 1) / 2 + 1;
+    }
   }
   return out;
 }
 
-/** ROC-AUC by the rank-sum (Mann–Whitney) formula; NaN when only one class is present. */
+/**
+ * ROC-AUC: the chance a positive outscores a negative, ties counting half (the Mann–Whitney rank-sum statistic, equal
+ * to it exactly: both are sums of halves). Counted by walking the sorted scores of each class side by side; NaN when
+ * only one class is present.
+ */
 export function rocAuc(scores: ArrayLike<number>, positives: ArrayLike<number>): number {
-  const r = ranks(scores);
-  let pos = 0;
-  let rankSum = 0;
-  for (let i = 0; i < scores.length; i++) {
-    if ((positives[i] ?? 0) > 0) {
-      pos++;
-      rankSum += r[i] ?? 0;
-    }
+  const pos: number[] = [];
+  const neg: number[] = [];
+  for (let i = 0; i < scores.length; i++) ((positives[i] ?? 0) > 0 ? pos : neg).push(scores[i] as number);
+  if (pos.length === 0 || neg.length === 0) return Number.NaN;
+  const p = sortedCopy(pos);
+  const q = sortedCopy(neg);
+  let below = 0;
+  let through = 0;
+  let wins = 0;
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i] as number;
+    while (below < q.length && (q[below] as number) < v) below++;
+    if (through < below) through = below;
+    while (through < q.length && (q[through] as number) <= v) through++;
+    wins += below + (through - below) / 2;
   }
-  const neg = scores.length - pos;
-  if (pos === 0 || neg === 0) return Number.NaN;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+  return wins / (pos.length * neg.length);
 }
 
 export function brier(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>): number {
@@ -63,16 +109,44 @@ export function meanAbsoluteError(predicted: ArrayLike<number>, actual: ArrayLik
   return s / predicted.length;
 }
 
-/** Indices of the k highest scores (ties broken by position, so the result is deterministic). */
+/**
+ * Indices of the k highest scores in index order, ties at the cut by position. The k-th highest value is read off a
+ * natively sorted copy, so no comparator runs; NaN ranks lowest.
+ */
+function topRows(scores: ArrayLike<number>, k: number): number[] {
+  const n = scores.length;
+  const take = Math.max(0, Math.min(n, Math.floor(k)));
+  if (take === 0) return [];
+  const keys = Float64Array.from(scores);
+  for (let i = 0; i < n; i++) if (Number.isNaN(keys[i])) keys[i] = Number.NEGATIVE_INFINITY;
+  const cut = sortedCopy(keys)[n - take] as number;
+  let above = 0;
+  for (let i = 0; i < n; i++) if ((keys[i] as number) > cut) above++;
+  const top: number[] = [];
+  let ties = take - above;
+  for (let i = 0; i < n; i++) {
+    const v = keys[i] as number;
+    if (v > cut) top.push(i);
+    else if (v === cut && ties > 0) {
+      top.push(i);
+      ties--;
+    }
+  }
+  return top;
+}
+
+/** Indices of the k highest scores, highest first, ties by position (so the result is deterministic); NaN lowest. */
 export function topK(scores: ArrayLike<number>, k: number): number[] {
-  return Array.from({ length: scores.length }, (_, i) => i)
-    .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b)
-    .slice(0, k);
+  const key = (i: number): number => {
+    const v = scores[i] as number;
+    return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+  };
+  return topRows(scores, k).sort((a, b) => key(b) - key(a) || a - b);
 }
 
 /** Share of positives among the k highest-scored rows. */
 export function precisionAtK(scores: ArrayLike<number>, positives: ArrayLike<number>, k: number): number {
-  const top = topK(scores, k);
+  const top = topRows(scores, k);
   return top.length === 0 ? Number.NaN : top.filter((i) => (positives[i] ?? 0) > 0).length / top.length;
 }
 
@@ -87,10 +161,23 @@ export function calibrationError(probabilities: ArrayLike<number>, outcomes: Arr
   return equalCountBins(probabilities, outcomes, bins).reduce((total, b) => total + Math.abs(b.pSum - b.ySum), 0) / n;
 }
 
-/** Rows sorted by predicted probability (ties by position), split into `bins` bins as numpy.array_split does. */
+/**
+ * Rows sorted by predicted probability (ties by position), split into `bins` bins as numpy.array_split does. A row's
+ * sorted position is where its value's ties start plus how many of its ties came before it, so no index array is
+ * sorted; each bin's sums add the same numbers in the same order as walking the sorted rows would.
+ */
 function equalCountBins(probabilities: ArrayLike<number>, outcomes: ArrayLike<number>, bins: number): Array<{ count: number; pSum: number; ySum: number }> {
   const n = probabilities.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (probabilities[a] ?? 0) - (probabilities[b] ?? 0) || a - b);
+  const sorted = sortedCopy(probabilities);
+  const tiesPlaced = new Int32Array(n);
+  const outcomeAt = new Float64Array(n);
+  // A native sort puts NaN last: NaN rows take those positions, in their order.
+  const nanFrom = upperBound(sorted, Number.POSITIVE_INFINITY);
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i] as number;
+    const first = Number.isNaN(p) ? nanFrom : lowerBound(sorted, p);
+    outcomeAt[first + (tiesPlaced[first] as number)++] = outcomes[i] ?? 0;
+  }
   const base = Math.floor(n / bins);
   const extra = n % bins;
   const out: Array<{ count: number; pSum: number; ySum: number }> = [];
@@ -101,9 +188,8 @@ function equalCountBins(probabilities: ArrayLike<number>, outcomes: ArrayLike<nu
     let pSum = 0;
     let ySum = 0;
     for (let k = start; k < start + size; k++) {
-      const i = order[k] as number;
-      pSum += probabilities[i] ?? 0;
-      ySum += outcomes[i] ?? 0;
+      pSum += sorted[k] as number;
+      ySum += outcomeAt[k] as number;
     }
     out.push({ count: size, pSum, ySum });
     start += size;
@@ -113,7 +199,7 @@ function equalCountBins(probabilities: ArrayLike<number>, outcomes: ArrayLike<nu
 
 /** Mean of `values` over the rows with the highest `share` of `scores` (at least one row). */
 export function meanAtTop(scores: ArrayLike<number>, values: ArrayLike<number>, share: number): number {
-  const top = topK(scores, Math.max(1, Math.floor(scores.length * share)));
+  const top = topRows(scores, Math.max(1, Math.floor(scores.length * share)));
   return top.length === 0 ? Number.NaN : top.reduce((sum, i) => sum + (values[i] ?? 0), 0) / top.length;
 }
 

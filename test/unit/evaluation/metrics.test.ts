@@ -1,5 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationError, meanAtTop } from '../../../src/evaluation/index.js';
+import { calibrationError, meanAtTop, reliabilityTable, rocAuc, spearman, topK } from '../../../src/evaluation/index.js';
+
+// The definitions the fast versions must equal: argsort with a comparator, ties by position.
+const argsort = (v: readonly number[], dir: 1 | -1): number[] => v.map((_, i) => i).sort((a, b) => dir * ((v[a] as number) - (v[b] as number)) || a - b);
+function referenceRanks(v: readonly number[]): number[] {
+  const order = argsort(v, 1);
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; ) {
+    let j = i;
+    while (j + 1 < v.length && v[order[j + 1] as number] === v[order[i] as number]) j++;
+    for (let k = i; k <= j; k++) out[order[k] as number] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return out;
+}
+function referenceBins(p: readonly number[], y: readonly number[], bins: number): Array<{ count: number; meanPredicted: number; observedRate: number }> {
+  const order = argsort(p, 1);
+  const out = [];
+  for (let b = 0, start = 0; b < bins; b++) {
+    const size = Math.floor(p.length / bins) + (b < p.length % bins ? 1 : 0);
+    if (size === 0) continue;
+    let ps = 0;
+    let ys = 0;
+    for (let k = start; k < start + size; k++) {
+      ps += p[order[k] as number] as number;
+      ys += y[order[k] as number] as number;
+    }
+    out.push({ count: size, meanPredicted: ps / size, observedRate: ys / size });
+    start += size;
+  }
+  return out;
+}
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
 
 describe('backtest statistics', () => {
   it('calibration error weighs |mean predicted − realised| of equal-count bins by their rows', () => {
@@ -15,5 +50,32 @@ describe('backtest statistics', () => {
   it('meanAtTop averages the values of the highest-scored share, at least one row', () => {
     expect(meanAtTop([3, 1, 2, 4], [10, 20, 30, 40], 0.5)).toBe(25);
     expect(meanAtTop([3, 1], [10, 20], 0.1)).toBe(10);
+  });
+
+  it('ranks, top k and equal-count bins equal their comparator-sort definitions exactly, ties included', () => {
+    const random = seeded(7);
+    for (const [n, levels] of [[1, 3], [2, 1], [97, 5], [1000, 40], [5000, 1e6]] as const) {
+      // Few levels make long runs of ties that straddle bin edges and the top-k cut.
+      const p = Array.from({ length: n }, () => Math.floor(random() * levels) / levels);
+      const y = Array.from({ length: n }, () => (random() < 0.3 ? 1 : 0));
+      const q = Array.from({ length: n }, () => Math.floor(random() * levels) - levels / 2);
+      expect(reliabilityTable(p, y, 10)).toEqual(referenceBins(p, y, 10));
+      for (const k of [0, 1, Math.floor(n / 10), n, n + 5]) expect(topK(q, k)).toEqual(argsort(q, -1).slice(0, k));
+      const pos = y.reduce<number>((a, b) => a + b, 0);
+      const rankSum = referenceRanks(p).reduce((sum, r, i) => sum + (y[i] === 1 ? r : 0), 0);
+      const auc = pos === 0 || pos === n ? Number.NaN : (rankSum - (pos * (pos + 1)) / 2) / (pos * (n - pos));
+      expect(rocAuc(p, y)).toBe(auc);
+      if (n > 2) expect(spearman(p, q)).toBeCloseTo(spearman(referenceRanks(p), referenceRanks(q)), 12);
+    }
+  });
+
+  it('NaN scores rank last in top k and fill the last calibration bin', () => {
+    expect(topK([0.2, Number.NaN, 0.9, 0.1], 3)).toEqual([2, 0, 3]);
+    expect(topK([Number.NaN, 0.5, Number.NaN], 3)).toEqual([1, 0, 2]);
+    const table = reliabilityTable([Number.NaN, 0.1, 0.2, 0.3], [1, 0, 0, 1], 2);
+    expect(table[0]).toEqual({ count: 2, meanPredicted: 0.15000000000000002, observedRate: 0 });
+    expect(table[1]?.count).toBe(2);
+    expect(table[1]?.meanPredicted).toBeNaN();
+    expect(table[1]?.observedRate).toBe(1);
   });
 });
