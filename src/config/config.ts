@@ -37,6 +37,8 @@ export interface AppConfig {
     readonly fromBeginning: boolean;
     readonly sessionTimeoutMs: number;
     readonly commitIntervalMs: number;
+    /** Exactly-once: input records one transaction covers at most. */
+    readonly transactionMaxRecords: number;
   };
   readonly delivery: RawConfig['DELIVERY'];
   readonly codec: {
@@ -250,6 +252,7 @@ function normalise(raw: RawConfig): AppConfig {
       fromBeginning: raw.CONSUMER_FROM_BEGINNING,
       sessionTimeoutMs: raw.CONSUMER_SESSION_TIMEOUT_MS,
       commitIntervalMs: raw.CONSUMER_COMMIT_INTERVAL_MS,
+      transactionMaxRecords: raw.TRANSACTION_MAX_RECORDS,
     },
     delivery: raw.DELIVERY,
     codec: { input: raw.INPUT_CODEC, output: raw.OUTPUT_CODEC, schemaRegistryUrl: raw.SCHEMA_REGISTRY_URL },

@@ -21,7 +21,10 @@ export interface WorkerOptions {
   /** Where shadow results go (required when a shadow bundle runs). */
   readonly shadowTopic?: string | undefined;
   readonly delivery: Delivery;
-  /** Records handed to the processor at a time (each chunk is published, then its offsets resolved). */
+  /**
+   * Records handed to the processor at a time (each chunk is published, then its offsets resolved); a publisher that
+   * covers more records per publish (exactly-once transactions) gets chunks of up to that many.
+   */
   readonly chunkSize: number;
   /** Partitions processed concurrently (their chunks meet in the shared micro-batcher). */
   readonly partitionsConsumedConcurrently: number;
@@ -30,6 +33,8 @@ export interface WorkerOptions {
   readonly sessionTimeoutMs: number;
   /** At-least-once: 0 commits after every published chunk; more commits at most this often. */
   readonly commitIntervalMs?: number | undefined;
+  /** Exactly-once: input records one transaction covers at most (default: one chunk). */
+  readonly transactionMaxRecords?: number | undefined;
   readonly process: (records: readonly SourceRecord[]) => Promise<ProcessedChunk>;
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
@@ -75,7 +80,7 @@ export class KafkaWorker {
     this.#log = options.logger.child({ component: 'worker' });
     this.#lifecycle = new Lifecycle(this.#log);
     this.#lag = new ConsumerLagReader(options.kafka, options.groupId);
-    this.#publisher = createPublisher(options.delivery, options.kafka, options.groupId, this.#log);
+    this.#publisher = createPublisher(options.delivery, options.kafka, options.groupId, this.#log, { transactionMaxRecords: options.transactionMaxRecords });
     this.#consumer = options.kafka.groupConsumer(
       {
         groupId: options.groupId,
@@ -253,7 +258,8 @@ export class KafkaWorker {
     const isRunning = (): boolean => batch.isRunning();
     const isStale = (): boolean => batch.isStale();
     const heartbeat = (): Promise<void> => batch.heartbeat();
-    const { chunkSize, metrics } = this.#options;
+    const { metrics } = this.#options;
+    const chunkSize = Math.max(this.#options.chunkSize, this.#publisher.recordsPerPublish ?? 0);
     if (!this.#settled.has(partitionKey(batch))) {
       if ((await this.#retrying('settle', () => this.#settle(batch), isRunning, isStale, heartbeat)) === undefined) return;
     }

@@ -14,6 +14,11 @@ export interface Publisher {
   readonly delivery: Delivery;
   /** Whether the consumer commits resolved offsets itself (at-least-once), or the publisher does (exactly-once). */
   readonly consumerCommits: boolean;
+  /**
+   * The most input records one publish should cover, or undefined for one chunk each. At-least-once writes are
+   * cheap and leave soonest a chunk at a time; a transaction costs round trips, so it takes more of a fetched batch.
+   */
+  readonly recordsPerPublish: number | undefined;
   /** Connects what must exist before consuming starts. */
   start(): Promise<void>;
   /**
@@ -41,8 +46,13 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-export function createPublisher(delivery: Delivery, kafka: KafkaPort, groupId: string, logger: Logger): Publisher {
-  return delivery === 'exactly-once' ? new ExactlyOncePublisher(kafka, groupId, logger) : new AtLeastOncePublisher(kafka, logger);
+export interface PublisherOptions {
+  /** Exactly-once: input records one transaction covers at most. */
+  readonly transactionMaxRecords?: number | undefined;
+}
+
+export function createPublisher(delivery: Delivery, kafka: KafkaPort, groupId: string, logger: Logger, options: PublisherOptions = {}): Publisher {
+  return delivery === 'exactly-once' ? new ExactlyOncePublisher(kafka, groupId, logger, options.transactionMaxRecords) : new AtLeastOncePublisher(kafka, logger);
 }
 
 /**
@@ -53,6 +63,7 @@ export function createPublisher(delivery: Delivery, kafka: KafkaPort, groupId: s
 class AtLeastOncePublisher implements Publisher {
   readonly delivery = 'at-least-once' as const;
   readonly consumerCommits = true;
+  readonly recordsPerPublish = undefined;
   readonly #kafka: KafkaPort;
   readonly #log: Logger;
   #producer: KafkaProducer | undefined;
@@ -146,14 +157,16 @@ class AtLeastOncePublisher implements Publisher {
 class ExactlyOncePublisher implements Publisher {
   readonly delivery = 'exactly-once' as const;
   readonly consumerCommits = false;
+  readonly recordsPerPublish: number | undefined;
   readonly #kafka: KafkaPort;
   readonly #groupId: string;
   readonly #log: Logger;
   readonly #producers: TransactionalProducers;
   #admin: Promise<KafkaAdmin> | undefined;
 
-  constructor(kafka: KafkaPort, groupId: string, logger: Logger) {
+  constructor(kafka: KafkaPort, groupId: string, logger: Logger, transactionMaxRecords: number | undefined) {
     this.#kafka = kafka;
+    this.recordsPerPublish = transactionMaxRecords;
     this.#groupId = groupId;
     this.#log = logger;
     this.#producers = new TransactionalProducers(kafka, groupId, logger);

@@ -168,6 +168,7 @@ export class MonitorService {
         fromBeginning: true,
         sessionTimeoutMs: config.consumer.sessionTimeoutMs,
         commitIntervalMs: config.consumer.commitIntervalMs,
+        transactionMaxRecords: config.consumer.transactionMaxRecords,
         logger,
         metrics,
         copartitioned: true,

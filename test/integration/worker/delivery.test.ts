@@ -37,6 +37,28 @@ describe('the Kafka worker delivers every event', () => {
     expect(report.outputs).toBe(10_000);
   });
 
+  it('exactly-once: a backlog goes in transactions of many chunks (TRANSACTION_MAX_RECORDS), still exactly once', async () => {
+    const kafka = testKafka();
+    const admin = await testAdmin(kafka);
+    const topics = await workerTopics(admin);
+    const events = sampleEvents(10_000, 'eos-backlog');
+    await produceJson(kafka, topics.input, events);
+    // Chunks of 64: one transaction per chunk would be at least 157 of them.
+    await startInProcess({ ...topics.env, DELIVERY: 'exactly-once', BATCH_MAX_SIZE: '64', TRANSACTION_MAX_RECORDS: '4096' });
+
+    const ids = events.map((e) => e.id);
+    const entries = await readLedger(kafka, [topics.output, topics.dlq], (es) => es.length >= ids.length, 90_000, 3_000);
+    const report = ledgerReport(entries, topics.output, ids);
+    expect(report.missing).toEqual([]);
+    expect(report.duplicated).toEqual([]);
+    // Every committed transaction leaves one marker in each output partition it wrote: the offsets beyond the
+    // 10,000 results count them, and so bound the transactions from above.
+    const end = (await admin.fetchTopicOffsets(topics.output)).reduce((sum, p) => sum + Number(p.high), 0);
+    const markers = end - 10_000;
+    expect(markers).toBeGreaterThan(0);
+    expect(markers).toBeLessThan(10_000 / 64 / 2);
+  });
+
   it('keeps per-partition order: outputs of one key come in input order', async () => {
     const kafka = testKafka();
     const topics = await workerTopics(await testAdmin(kafka), 2);

@@ -42,7 +42,8 @@ describe('at-least-once publisher', () => {
     let failSend = true;
     let down = false;
     const { port, producers } = fakePort({ sendFails: () => failSend, connectFails: () => down });
-    const publisher = createPublisher('at-least-once', port, 'g', log);
+    const publisher = createPublisher('at-least-once', port, 'g', log, { transactionMaxRecords: 4096 });
+    expect(publisher.recordsPerPublish).toBeUndefined();
     expect(publisher.consumerCommits).toBe(true);
     await publisher.start();
     down = true;
@@ -67,8 +68,9 @@ describe('exactly-once publisher', () => {
   it('commits through the partition\'s producer, replaces it after a failure and closes the producers of revoked partitions', async () => {
     let fail = false;
     const { port, transactional } = fakePort({ commitFails: () => fail });
-    const publisher = createPublisher('exactly-once', port, 'g', log);
+    const publisher = createPublisher('exactly-once', port, 'g', log, { transactionMaxRecords: 4096 });
     expect(publisher.consumerCommits).toBe(false);
+    expect(publisher.recordsPerPublish).toBe(4096);
     await publisher.publish([msg], batch(0), '5');
     await publisher.publish([msg], batch(1), '9');
     expect([...transactional.keys()]).toEqual(['g.in.0#0', 'g.in.1#1']);
