@@ -30,7 +30,8 @@ try {
         .finally(() => port.close());
       return;
     }
-    const rows = request.rows.map(({ row, line }) => ({ row, decoded: parseJsonlLine(row, line) }));
+    const lines = request.text.split('\n');
+    const rows = Array.from(request.rows, (row, i) => ({ row, decoded: parseJsonlLine(row, lines[i] as string) }));
     scoreRows(rows, engine, init.scoredAt, init.encodeJsonl === true ? jsonlText : undefined).then(
       // The encoded bytes and the statistics' numbers move to the main thread instead of being copied.
       (result) => port.postMessage({ type: 'scored', id: request.id, result } satisfies ThreadReply, [...(result.encoded === undefined ? [] : [result.encoded.buffer]), result.stats.numbers.buffer] as ArrayBuffer[]),

@@ -9,13 +9,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 JSON object → record. Arrays, scalars, invalid UTF-8 and malformed JSON are decode failures. */
 export function decodeJson(value: Buffer): DecodeOutcome {
+  let text: string;
+  try {
+    text = utf8.decode(value);
+  } catch (cause) {
+    return fail(`invalid UTF-8: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+  }
+  return decodeJsonText(text);
+}
+
+/**
+ * JSON text already decoded (a line a file reader decoded) → record: what decodeJson does after its UTF-8 check, so
+ * a line is not encoded again only to be decoded.
+ */
+export function decodeJsonText(text: string): DecodeOutcome {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(utf8.decode(value));
+    parsed = JSON.parse(text);
   } catch (cause) {
     // RangeError from pathologically deep nesting lands here too.
-    const what = cause instanceof TypeError ? 'invalid UTF-8' : 'malformed JSON';
-    return fail(`${what}: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+    return fail(`malformed JSON: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return fail(`a JSON event must be an object, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}`);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import avro from 'avsc';
 import { opportunitySchema } from '../contract/index.js';
-import { decodeJson } from '../codec/json.js';
+import { decodeJsonText } from '../codec/json.js';
 import type { ScorerError } from '../errors.js';
 
 /** One record read from a file, or why that row could not be read. `row` counts from 1. */
@@ -39,9 +39,12 @@ export async function* readJsonlLines(path: string): AsyncGenerator<{ readonly r
   }
 }
 
-/** One JSONL line as a record, or why it is not one (what readRecords yields for it). */
+/**
+ * One JSONL line as a record, or why it is not one (what readRecords yields for it). The reader decoded the file's
+ * bytes already, replacing invalid UTF-8 as it went, so only the JSON is checked here.
+ */
 export function parseJsonlLine(row: number, line: string): FileRecord {
-  const outcome = decodeJson(Buffer.from(line, 'utf8'));
+  const outcome = decodeJsonText(line);
   return outcome.ok ? { ok: true, row, record: outcome.record as Record<string, unknown> } : { ok: false, row, error: outcome.error };
 }
 
