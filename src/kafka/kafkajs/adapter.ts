@@ -6,6 +6,7 @@ import { ScorerError } from '../../errors.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
+import { sizedGroups } from '../sized.js';
 
 /** The Kafka port over kafkajs. */
 export class KafkaJsPort implements port.KafkaPort {
@@ -43,7 +44,7 @@ export class KafkaJsPort implements port.KafkaPort {
     await producer.connect();
     return {
       send: async (messages) => {
-        if (messages.length > 0) await producer.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+        for (const group of sizedGroups(messages)) await producer.sendBatch({ topicMessages: byTopic(group), acks: -1 });
       },
       close: () => producer.disconnect(),
     };
@@ -169,7 +170,7 @@ class KafkaJsTransactions implements port.TransactionalProducer {
     this.#fenced = true;
     const tx = await this.#producer.transaction();
     try {
-      if (messages.length > 0) await tx.sendBatch({ topicMessages: byTopic(messages), acks: -1 });
+      for (const group of sizedGroups(messages)) await tx.sendBatch({ topicMessages: byTopic(group), acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: offsets.groupId,
         topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.next.toString() }] }],

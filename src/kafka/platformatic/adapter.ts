@@ -23,6 +23,7 @@ import type { Logger } from '../../logging/index.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
+import { sizedGroups } from '../sized.js';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 
 /** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
@@ -64,7 +65,7 @@ export class PlatformaticPort implements port.KafkaPort {
     });
     return {
       send: async (messages) => {
-        if (messages.length > 0) await producer.send({ messages: messages.map(toProduce) });
+        for (const group of sizedGroups(messages)) await producer.send({ messages: group.map(toProduce) });
       },
       close: () => producer.close(true),
     };
@@ -103,7 +104,7 @@ export class PlatformaticPort implements port.KafkaPort {
         next = undefined;
         const tx = await begun;
         try {
-          if (messages.length > 0) await tx.send({ messages: messages.map(toProduce) });
+          for (const group of sizedGroups(messages)) await tx.send({ messages: group.map(toProduce) });
           await tx.addConsumer(consumer);
           // TxnOffsetCommit with the group generation the record was fetched in (KIP-447): a member that lost the
           // partition in a rebalance cannot commit it.

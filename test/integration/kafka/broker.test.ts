@@ -134,4 +134,18 @@ describe('the integration broker', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(reader.values).toEqual(['c1']);
   });
+
+  // A client puts all of a request's records for one partition in one record batch, which the broker refuses above
+  // message.max.bytes (1 MiB): an exactly-once transaction over a whole fetch of small Avro events once did that.
+  it('writes a send of 3 MiB to one partition (the port cuts it into requests under the broker limit)', async () => {
+    const topic = await createTestTopic(await testAdmin(), 1, 'large-send');
+    const port = testPort();
+    const producer = await port.producer({ boundedRetries: true });
+    onTestFinished(() => producer.close());
+    const messages = Array.from({ length: 3_000 }, (_, i) => ({ topic, key: `k${i}`, value: Buffer.alloc(1_024, 97 + (i % 26)), headers: {} }));
+    await producer.send(messages);
+    const entries = await readTopics(port, [topic], { idleMs: 1_500, timeoutMs: 30_000 });
+    expect(entries).toHaveLength(3_000);
+    expect(entries.map((e) => e.key?.toString())).toEqual(messages.map((m) => m.key));
+  });
 });

@@ -1,0 +1,41 @@
+import type { OutMessage } from './port.js';
+
+/**
+ * The most record bytes one produce request carries. A broker refuses a record batch above its message.max.bytes
+ * (1 MiB by default) with MESSAGE_TOO_LARGE, and a client puts all of a request's records for one partition in one
+ * batch: an exactly-once transaction over a whole fetch of small Avro events once made 2,000-record sends that were
+ * refused on every retry. Half the default leaves room for the batch's own framing.
+ */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+// Per-record framing in a record batch (lengths, offsets, timestamps, attributes): a generous upper bound.
+const RECORD_OVERHEAD = 64;
+
+const size = (v: Buffer | string): number => (typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+/** An upper estimate of a message's bytes in a record batch. */
+export function recordBytes(m: OutMessage): number {
+  let bytes = RECORD_OVERHEAD + m.value.length + (m.key === null ? 0 : size(m.key));
+  for (const [name, value] of Object.entries(m.headers)) {
+    for (const v of Array.isArray(value) ? (value as ReadonlyArray<Buffer | string>) : [value as Buffer | string]) bytes += Buffer.byteLength(name) + size(v) + 8;
+  }
+  return bytes;
+}
+
+/** `messages` in order, cut into consecutive groups of at most `maxBytes` (a larger message goes alone). */
+export function sizedGroups(messages: readonly OutMessage[], maxBytes = MAX_SEND_BYTES): Array<readonly OutMessage[]> {
+  const groups: Array<readonly OutMessage[]> = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const b = recordBytes(messages[i] as OutMessage);
+    if (i > start && bytes + b > maxBytes) {
+      groups.push(messages.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += b;
+  }
+  if (start < messages.length) groups.push(start === 0 ? messages : messages.slice(start));
+  return groups;
+}
