@@ -212,7 +212,7 @@ export const configKeys = {
   TRANSACTION_MAX_RECORDS: key({
     schema: int(1, 1_000_000),
     default: '4096',
-    doc: "Exactly-once: the most input records one transaction covers. Each transaction costs the broker several round trips, so a partition's fetched records go in one transaction up to this many (scored in BATCH_MAX_SIZE model runs): under load transactions grow with the lag; at low load a fetch holds a few records and they leave at once. Measured (2026-12-05, 300,000 events): one transaction per 256-record chunk ran at half the at-least-once rate, 4096 at 0.89 of it. A transaction's outputs to one output partition must fit the broker's message.max.bytes (1 MiB by default): with small Avro inputs and a one-partition output topic, lower it.",
+    doc: "Exactly-once: the most input records one transaction covers. Each transaction costs the broker several round trips, so a partition's fetched records go in one transaction up to this many (scored in BATCH_MAX_SIZE model runs): under load transactions grow with the lag; at low load a fetch holds a few records and they leave at once. Measured (2026-12-05, 300,000 events): one transaction per 256-record chunk ran at half the at-least-once rate, 4096 at 0.89 of it. Its outputs go in requests of at most 512 KiB, so a large transaction stays under the broker's message.max.bytes.",
     allowed: 'integer 1–1000000',
   }),
   DELIVERY: key({
