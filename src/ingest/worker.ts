@@ -361,9 +361,11 @@ export class KafkaWorker {
     const metrics = this.#options.metrics;
     if (metrics === undefined) return;
     const now = Date.now();
+    const sinceDetected = metrics.eventAge.labels({ clock: 'detected' });
+    const sinceRecord = metrics.eventAge.labels({ clock: 'kafka' });
     for (const t of processed.scoredTimes) {
-      metrics.eventAge.observe({ clock: 'detected' }, Math.max(0, now - t.detectedAt) / 1000);
-      if (Number.isFinite(t.recordTime)) metrics.eventAge.observe({ clock: 'kafka' }, Math.max(0, now - t.recordTime) / 1000);
+      sinceDetected.observe(Math.max(0, now - t.detectedAt) / 1000);
+      if (Number.isFinite(t.recordTime)) sinceRecord.observe(Math.max(0, now - t.recordTime) / 1000);
     }
   }
 

@@ -1,3 +1,4 @@
+export { type HistogramSeries, SeriesHistogram } from './histogram.js';
 export { type LagSource, type Metrics, type PartitionLag, type Stage, createMetrics } from './metrics.js';
 export { renderMetricsDoc } from './doc.js';
 export { engineMetrics, modelManagerMetrics } from './adapters.js';

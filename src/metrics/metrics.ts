@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesHistogram } from './histogram.js';
 
 const PREFIX = 'opportunity_scorer_';
 
@@ -32,7 +33,8 @@ export interface Metrics {
   readonly stageDuration: Histogram<'stage'>;
   readonly batchSize: Histogram;
   readonly batchWait: Histogram;
-  readonly eventAge: Histogram<'clock'>;
+  /** Observed once per published event: a {@link SeriesHistogram}, like `predictions`. */
+  readonly eventAge: SeriesHistogram<'clock'>;
   readonly inFlight: Gauge;
   readonly produceErrors: Counter<'topic'>;
   readonly produceRetries: Counter;
@@ -43,7 +45,7 @@ export interface Metrics {
   readonly shadowAbsDelta: Counter<'output'>;
   readonly shadowDecisionDisagreements: Counter;
   readonly shadowEncodeFailures: Counter;
-  readonly predictions: Histogram<'output'>;
+  readonly predictions: SeriesHistogram<'output'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly httpDuration: Histogram<'route' | 'method'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
@@ -109,7 +111,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     stageDuration: new Histogram({ name: `${PREFIX}stage_duration_seconds`, help: 'Time per batch spent in each pipeline stage.', labelNames: ['stage'], buckets: DURATION_BUCKETS, registers }),
     batchSize: new Histogram({ name: `${PREFIX}batch_size`, help: 'Rows per model run.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], registers }),
     batchWait: new Histogram({ name: `${PREFIX}batch_wait_seconds`, help: 'Time the first row of a batch waited before dispatch.', buckets: DURATION_BUCKETS, registers }),
-    eventAge: new Histogram({ name: `${PREFIX}event_age_seconds`, help: 'Age of events when their result is published: since detectedAt (clock=detected) and since the Kafka record timestamp (clock=kafka).', labelNames: ['clock'], buckets: AGE_BUCKETS, registers }),
+    eventAge: new SeriesHistogram({ name: `${PREFIX}event_age_seconds`, help: 'Age of events when their result is published: since detectedAt (clock=detected) and since the Kafka record timestamp (clock=kafka).', labelNames: ['clock'], buckets: AGE_BUCKETS, registers }),
     inFlight: new Gauge({ name: `${PREFIX}in_flight_events`, help: 'Events read from Kafka and not yet committed.', registers }),
     produceErrors: new Counter({ name: `${PREFIX}produce_errors_total`, help: 'Failed writes to Kafka (each is retried).', labelNames: ['topic'], registers }),
     produceRetries: new Counter({ name: `${PREFIX}produce_retries_total`, help: 'Retries of failed writes to Kafka.', registers }),
@@ -119,7 +121,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     shadowAbsDelta: new Counter({ name: `${PREFIX}shadow_abs_delta_total`, help: 'Sum of |shadow - serving| per output; divide by shadow_events_total for the mean.', labelNames: ['output'], registers }),
     shadowDecisionDisagreements: new Counter({ name: `${PREFIX}shadow_decision_disagreements_total`, help: 'Events where serving and shadow fall on different sides of SHADOW_DECISION_THRESHOLD (composite).', registers }),
     shadowEncodeFailures: new Counter({ name: `${PREFIX}shadow_encode_failures_total`, help: 'Shadow results that could not be encoded and were left out of the shadow topic (the serving result is published).', registers }),
-    predictions: new Histogram({
+    predictions: new SeriesHistogram({
       name: `${PREFIX}prediction_value`,
       help: 'Distribution of each model output (profit %, success probability, duration hours), for drift dashboards.',
       labelNames: ['output'],
