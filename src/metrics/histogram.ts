@@ -40,7 +40,7 @@ export class SeriesHistogram<L extends string> {
   /** Read by the metrics doc, as prom-client's own metrics are. */
   readonly labelNames: readonly L[];
   readonly #bounds: Float64Array;
-  #series = new Map<string, Series>();
+  readonly #series = new Map<string, Series>();
 
   constructor(config: { readonly name: string; readonly help: string; readonly labelNames: readonly L[]; readonly buckets: readonly number[]; readonly registers: readonly Registry[] }) {
     const sorted = [...config.buckets].sort((a, b) => a - b);
@@ -81,9 +81,13 @@ export class SeriesHistogram<L extends string> {
     };
   }
 
-  /** Drops every series; children handed out before keep counting into series no longer exported. */
+  /** Zeroes every series in place, so the series handed out keep counting into what is exported. */
   reset(): void {
-    this.#series = new Map();
+    for (const s of this.#series.values()) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
   }
 
   get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ExportedValue[] }> {

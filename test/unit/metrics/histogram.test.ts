@@ -59,17 +59,21 @@ describe('SeriesHistogram', () => {
     expect(text).toContain('h_value_sum{output="x"} 2');
   });
 
-  it('shares one series per label set, exports it at zero once resolved, and forgets it on reset', async () => {
+  it('shares one series per label set, exports it at zero once resolved, and zeroes it on reset', async () => {
     const { ours, mine } = pair();
-    ours.labels({ output: 'x' }).observe(1);
+    const x = ours.labels({ output: 'x' });
+    x.observe(1);
     ours.labels({ output: 'x' }).observe(1);
     ours.labels({ output: 'y' });
     let text = await mine.metrics();
     expect(text).toContain('h_value_count{output="x"} 2');
     expect(text).toContain('h_value_count{output="y"} 0');
     mine.resetMetrics();
+    x.observe(0.5);
     text = await mine.metrics();
-    expect(text).not.toContain('h_value_count');
+    expect(text).toContain('h_value_bucket{le="0.05",output="x"} 0');
+    expect(text).toContain('h_value_count{output="x"} 1');
+    expect(text).toContain('h_value_sum{output="x"} 0.5');
   });
 
   it('refuses buckets that are not finite or repeat', () => {
