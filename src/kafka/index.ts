@@ -16,4 +16,5 @@ export type {
   TransactionalProducer,
   TransactionOffsets,
 } from './port.js';
+export { MAX_SEND_BYTES, recordBytes } from './sized.js';
 export { ensureTopics, requireTopics } from './topics.js';

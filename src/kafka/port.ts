@@ -68,7 +68,10 @@ export interface ProducerOptions {
 }
 
 export interface KafkaProducer {
-  /** Resolves once every message is acknowledged by all in-sync replicas. */
+  /**
+   * Resolves once every message is acknowledged by all in-sync replicas. Messages of more than MAX_SEND_BYTES go in
+   * several requests, one after another: when a later one fails, the earlier ones are written all the same.
+   */
   send(messages: readonly OutMessage[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,8 +1,9 @@
-import type { KafkaProducer, OutMessage } from '../kafka/index.js';
+import { type KafkaProducer, MAX_SEND_BYTES, type OutMessage, recordBytes } from '../kafka/index.js';
 import { ScorerError } from '../errors.js';
 
 interface Waiter {
   readonly messages: readonly OutMessage[];
+  readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -13,8 +14,13 @@ const closedError = (): Error => new ScorerError('PUBLISH_FAILED', 'the send que
 /**
  * Serialises writes on one idempotent producer: kafkajs must not have two requests of an idempotent producer in
  * flight (sequence numbers go out of order, tulios/kafkajs#598, #1005), so everything that arrives while a request
- * is in flight is coalesced into the next single send. Each caller's promise settles with the request that
- * carried its records (acks=all).
+ * is in flight is coalesced into the next send, up to one request's worth (MAX_SEND_BYTES). Each caller's promise
+ * settles with the send that carried its records (acks=all).
+ *
+ * The bound keeps callers apart: a send above it goes in several requests, and when a later one fails every caller
+ * in it writes again, so callers whose records an earlier request had written would repeat them (the fault suite
+ * saw 699 repeats with the output topic's write permission withdrawn between two such requests). A caller larger
+ * than a request goes alone and can only repeat its own records.
  */
 export class SendQueue {
   readonly #producer: KafkaProducer;
@@ -30,7 +36,9 @@ export class SendQueue {
     if (this.#closed) return Promise.reject(closedError());
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ messages, resolve, reject });
+      let bytes = 0;
+      for (const m of messages) bytes += recordBytes(m);
+      this.#waiting.push({ messages, bytes, resolve, reject });
       this.#pumping ??= this.#pump();
     });
   }
@@ -51,8 +59,7 @@ export class SendQueue {
   async #pump(): Promise<void> {
     try {
       while (this.#waiting.length > 0) {
-        const group = this.#waiting;
-        this.#waiting = [];
+        const group = this.#nextGroup();
         try {
           await this.#producer.send(group.length === 1 ? (group[0] as Waiter).messages : group.flatMap((w) => w.messages));
           for (const w of group) w.resolve();
@@ -63,5 +70,17 @@ export class SendQueue {
     } finally {
       this.#pumping = undefined;
     }
+  }
+
+  /** The waiting callers, in order, that fit one request together (the first always goes). */
+  #nextGroup(): Waiter[] {
+    let bytes = 0;
+    let n = 0;
+    for (const w of this.#waiting) {
+      if (n > 0 && bytes + w.bytes > MAX_SEND_BYTES) break;
+      bytes += w.bytes;
+      n++;
+    }
+    return this.#waiting.splice(0, n);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KafkaProducer, OutMessage } from '../../../src/kafka/index.js';
+import { type KafkaProducer, MAX_SEND_BYTES, type OutMessage } from '../../../src/kafka/index.js';
 import { SendQueue } from '../../../src/publish/index.js';
 
 /** A producer whose sendBatch calls stay pending until the test settles them (pure queue logic, no broker). */
@@ -33,6 +33,47 @@ describe('SendQueue', () => {
     expect(calls.map((x) => x.messages)).toEqual([1, 5]);
     calls[1]?.settle();
     await Promise.all([b, c]);
+  });
+
+  it("coalesces no more than one request's worth, so a failed request fails only the callers it carried", async () => {
+    const { producer, calls } = pendingProducer();
+    const q = new SendQueue(producer);
+    // Just under half a request each: two fit one request, a third would not.
+    const half = (): OutMessage[] => [{ topic: 't', key: null, value: Buffer.alloc(MAX_SEND_BYTES / 2 - 100), headers: {} }];
+    const first = q.send(batch(1));
+    const waiting = [q.send(half()), q.send(half()), q.send(half()), q.send(batch(2))];
+    await tick();
+    calls[0]?.settle();
+    await first;
+    await tick();
+    expect(calls.map((x) => x.messages)).toEqual([1, 2]);
+    calls[1]?.settle();
+    await Promise.all(waiting.slice(0, 2));
+    await tick();
+    // The third caller and the small one after it share the next request; its failure is theirs alone.
+    expect(calls.map((x) => x.messages)).toEqual([1, 2, 3]);
+    calls[2]?.settle(new Error('TOPIC_AUTHORIZATION_FAILED'));
+    await expect(waiting[2]).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
+    await expect(waiting[3]).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it('sends a caller larger than one request alone', async () => {
+    const { producer, calls } = pendingProducer();
+    const q = new SendQueue(producer);
+    const first = q.send(batch(1));
+    const big = q.send(Array.from({ length: 3 }, () => ({ topic: 't', key: null, value: Buffer.alloc(MAX_SEND_BYTES / 2), headers: {} })));
+    const small = q.send(batch(1));
+    await tick();
+    calls[0]?.settle();
+    await first;
+    await tick();
+    expect(calls.map((x) => x.messages)).toEqual([1, 3]);
+    calls[1]?.settle();
+    await big;
+    await tick();
+    expect(calls.map((x) => x.messages)).toEqual([1, 3, 1]);
+    calls[2]?.settle();
+    await small;
   });
 
   it('close refuses queued and new writes and waits for the request in flight', async () => {
