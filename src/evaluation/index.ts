@@ -6,6 +6,7 @@ export {
   calibrationError,
   distribution,
   logLoss,
+  lowerBound,
   meanAbsoluteError,
   meanAtTop,
   precisionAtK,

@@ -15,8 +15,8 @@ function sortedCopy(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(values).sort();
 }
 
-/** First position in ascending `sorted` whose value is not below `v`. */
-function lowerBound(sorted: Float64Array, v: number): number {
+/** First position in ascending `sorted` whose value is not below `v` (`sorted.length` when every value is). */
+export function lowerBound(sorted: Float64Array, v: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

@@ -1,4 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
+import { lowerBound } from '../evaluation/index.js';
 
 /** One label set's buckets of a {@link SeriesHistogram}: observing is a bound search and three additions. */
 export interface HistogramSeries {
@@ -66,15 +67,8 @@ export class SeriesHistogram<L extends string> {
     return {
       observe: (value) => {
         if (!Number.isFinite(value)) return;
-        // First bound >= value (Prometheus buckets are upper-inclusive); bounds.length when above all of them.
-        let lo = 0;
-        let hi = bounds.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if ((bounds[mid] as number) < value) lo = mid + 1;
-          else hi = mid;
-        }
-        (s.counts[lo] as number) += 1;
+        // The first bound not below the value (Prometheus buckets are upper-inclusive); the +Inf slot above them all.
+        (s.counts[lowerBound(bounds, value)] as number) += 1;
         s.sum += value;
         s.count += 1;
       },
