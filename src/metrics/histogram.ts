@@ -23,7 +23,8 @@ interface ExportedValue {
 /**
  * A Prometheus histogram whose label sets are resolved once, for values observed once per event on the worker's
  * thread (predictions, event ages). prom-client's child `observe` validates and hashes its labels and scans the
- * bounds on every call: five such calls per event were about a tenth of the worker's thread at full speed. This one
+ * bounds on every call: 210 ns a call against 17–20 ns here, five calls an event, so about 1 µs of the 25–30 µs an
+ * event costs the worker's thread (the end-to-end profile had the three prediction histograms at 6 %). This one
  * exports what a prom-client `Histogram` with the same name, labels and buckets exports (same text, same JSON for
  * cluster aggregation), so dashboards and alert rules see no difference; a series is exported from when it is
  * resolved, at zero.
