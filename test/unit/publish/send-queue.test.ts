@@ -18,6 +18,15 @@ function pendingProducer(): { producer: KafkaProducer; calls: Array<{ messages: 
 const batch = (n: number): OutMessage[] => Array.from({ length: n }, (_, i) => ({ topic: 't', key: null, value: Buffer.from(String(i)), headers: {} }));
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+type Calls = ReturnType<typeof pendingProducer>['calls'];
+/** Acknowledges request `i`, waits for the callers it carried, and returns the sizes of every request sent by then. */
+async function acknowledge(calls: Calls, i: number, carried: Promise<unknown>): Promise<number[]> {
+  calls[i]?.settle();
+  await carried;
+  await tick();
+  return calls.map((x) => x.messages);
+}
+
 describe('SendQueue', () => {
   it('keeps one request in flight and coalesces what arrives meanwhile into the next', async () => {
     const { producer, calls } = pendingProducer();
@@ -27,10 +36,7 @@ describe('SendQueue', () => {
     const c = q.send(batch(3));
     await tick();
     expect(calls.map((x) => x.messages)).toEqual([1]);
-    calls[0]?.settle();
-    await a;
-    await tick();
-    expect(calls.map((x) => x.messages)).toEqual([1, 5]);
+    expect(await acknowledge(calls, 0, a)).toEqual([1, 5]);
     calls[1]?.settle();
     await Promise.all([b, c]);
   });
@@ -43,15 +49,9 @@ describe('SendQueue', () => {
     const first = q.send(batch(1));
     const waiting = [q.send(half()), q.send(half()), q.send(half()), q.send(batch(2))];
     await tick();
-    calls[0]?.settle();
-    await first;
-    await tick();
-    expect(calls.map((x) => x.messages)).toEqual([1, 2]);
-    calls[1]?.settle();
-    await Promise.all(waiting.slice(0, 2));
-    await tick();
+    expect(await acknowledge(calls, 0, first)).toEqual([1, 2]);
     // The third caller and the small one after it share the next request; its failure is theirs alone.
-    expect(calls.map((x) => x.messages)).toEqual([1, 2, 3]);
+    expect(await acknowledge(calls, 1, Promise.all(waiting.slice(0, 2)))).toEqual([1, 2, 3]);
     calls[2]?.settle(new Error('TOPIC_AUTHORIZATION_FAILED'));
     await expect(waiting[2]).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
     await expect(waiting[3]).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
@@ -64,14 +64,8 @@ describe('SendQueue', () => {
     const big = q.send(Array.from({ length: 3 }, () => ({ topic: 't', key: null, value: Buffer.alloc(MAX_SEND_BYTES / 2), headers: {} })));
     const small = q.send(batch(1));
     await tick();
-    calls[0]?.settle();
-    await first;
-    await tick();
-    expect(calls.map((x) => x.messages)).toEqual([1, 3]);
-    calls[1]?.settle();
-    await big;
-    await tick();
-    expect(calls.map((x) => x.messages)).toEqual([1, 3, 1]);
+    expect(await acknowledge(calls, 0, first)).toEqual([1, 3]);
+    expect(await acknowledge(calls, 1, big)).toEqual([1, 3, 1]);
     calls[2]?.settle();
     await small;
   });
