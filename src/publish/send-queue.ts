@@ -60,8 +60,10 @@ export class SendQueue {
     try {
       while (this.#waiting.length > 0) {
         const group = this.#nextGroup();
+        let bytes = 0;
+        for (const w of group) bytes += w.bytes;
         try {
-          await this.#producer.send(group.length === 1 ? (group[0] as Waiter).messages : group.flatMap((w) => w.messages));
+          await this.#producer.send(group.length === 1 ? (group[0] as Waiter).messages : group.flatMap((w) => w.messages), bytes);
           for (const w of group) w.resolve();
         } catch (err) {
           for (const w of group) w.reject(err);

@@ -6,7 +6,7 @@ import { ScorerError } from '../../errors.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
-import { sizedGroups } from '../sized.js';
+import { MAX_SEND_BYTES, sizedGroups } from '../sized.js';
 
 /** The Kafka port over kafkajs. */
 export class KafkaJsPort implements port.KafkaPort {
@@ -43,8 +43,8 @@ export class KafkaJsPort implements port.KafkaPort {
     });
     await producer.connect();
     return {
-      send: async (messages) => {
-        for (const group of sizedGroups(messages)) await producer.sendBatch({ topicMessages: byTopic(group), acks: -1 });
+      send: async (messages, bytes) => {
+        for (const group of sizedGroups(messages, MAX_SEND_BYTES, bytes)) await producer.sendBatch({ topicMessages: byTopic(group), acks: -1 });
       },
       close: () => producer.disconnect(),
     };

@@ -23,7 +23,7 @@ import type { Logger } from '../../logging/index.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
-import { sizedGroups } from '../sized.js';
+import { MAX_SEND_BYTES, sizedGroups } from '../sized.js';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 
 /** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
@@ -64,8 +64,8 @@ export class PlatformaticPort implements port.KafkaPort {
       throw err;
     });
     return {
-      send: async (messages) => {
-        for (const group of sizedGroups(messages)) await producer.send({ messages: group.map(toProduce) });
+      send: async (messages, bytes) => {
+        for (const group of sizedGroups(messages, MAX_SEND_BYTES, bytes)) await producer.send({ messages: group.map(toProduce) });
       },
       close: () => producer.close(true),
     };

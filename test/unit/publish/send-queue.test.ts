@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type KafkaProducer, MAX_SEND_BYTES, type OutMessage } from '../../../src/kafka/index.js';
+import { type KafkaProducer, MAX_SEND_BYTES, type OutMessage, recordBytes } from '../../../src/kafka/index.js';
 import { SendQueue } from '../../../src/publish/index.js';
 
 /** A producer whose sendBatch calls stay pending until the test settles them (pure queue logic, no broker). */
-function pendingProducer(): { producer: KafkaProducer; calls: Array<{ messages: number; settle: (err?: Error) => void }> } {
-  const calls: Array<{ messages: number; settle: (err?: Error) => void }> = [];
+function pendingProducer(): { producer: KafkaProducer; calls: Array<{ messages: number; bytes: number | undefined; settle: (err?: Error) => void }> } {
+  const calls: Array<{ messages: number; bytes: number | undefined; settle: (err?: Error) => void }> = [];
   const producer: KafkaProducer = {
-    send: (messages) =>
+    send: (messages, bytes) =>
       new Promise((resolve, reject) => {
-        calls.push({ messages: messages.length, settle: (err) => (err ? reject(err) : resolve()) });
+        calls.push({ messages: messages.length, bytes, settle: (err) => (err ? reject(err) : resolve()) });
       }),
     close: () => Promise.resolve(),
   };
@@ -37,6 +37,8 @@ describe('SendQueue', () => {
     await tick();
     expect(calls.map((x) => x.messages)).toEqual([1]);
     expect(await acknowledge(calls, 0, a)).toEqual([1, 5]);
+    // The queue hands over the sizes it summed, so the adapter need not size the records again.
+    expect(calls[1]?.bytes).toBe([...batch(2), ...batch(3)].reduce((sum, m) => sum + recordBytes(m), 0));
     calls[1]?.settle();
     await Promise.all([b, c]);
   });
