@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -57,6 +57,8 @@ const machine = {
   platformaticKafka: pkg('@platformatic/kafka'),
   onnxruntime: pkg('onnxruntime-node'),
   bundle: `opportunity-scorer@${BUNDLE_VERSION}`,
+  // The code measured: the service runs from dist/, which every run rebuilds from this tree.
+  code: spawnSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout?.trim() || 'unknown',
 };
 
 function brokers(): string {
@@ -814,7 +816,9 @@ if (needsKafka) {
   brokerList = brokers();
   kafka = new Kafka({ clientId: 'bench', brokers: brokerList.split(','), logLevel: logLevel.NOTHING });
 }
-if (!existsSync(`${ROOT}dist/cli/bin.js`)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+// Always rebuild: the services run from dist/, and a dist/ older than the tree once had a whole recorded run measure
+// code from hours earlier while the record named the newer commit.
+execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
 for (const name of names) if (SCENARIOS[name] === undefined) throw new Error(`unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
 const report = { date: new Date().toISOString(), machine, results: [] as Result[] };
 const jsonPath = `${ROOT}bench-results/${report.date.replace(/[:.]/g, '-')}.json`;
@@ -841,7 +845,7 @@ process.stderr.write(`\n${record ? 'appended to BENCHMARKS.md; ' : ''}JSON in ${
 process.exit(failed ? 1 : 0);
 
 function header(r: typeof report): string {
-  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; default configuration unless a run names its settings.\n`].join('\n');
+  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; default configuration unless a run names its settings.\n`].join('\n');
 }
 
 function section(res: Result): string {
