@@ -180,12 +180,12 @@ async function memoryOf(url: string): Promise<Record<string, number>> {
   return { rss: mib('process_resident_memory_bytes'), heapTotal: mib('nodejs_heap_size_total_bytes'), heapUsed: mib('nodejs_heap_size_used_bytes'), external: mib('nodejs_external_memory_bytes') };
 }
 
-/** Histogram sums and counts from /metrics (stage durations, batch sizes, event age), for per-interval means. */
+/** Histogram sums and counts from /metrics (stage durations, batch sizes, event age, GC pauses), for per-interval means. */
 async function histograms(url: string): Promise<Map<string, { sum: number; count: number }>> {
   const text = await fetch(`${url}/metrics`).then((r) => r.text());
   const out = new Map<string, { sum: number; count: number }>();
-  for (const m of text.matchAll(/^opportunity_scorer_(stage_duration_seconds|batch_size|event_age_seconds)_(sum|count)(\{[^}]*\})? ([\d.e+-]+)$/gm)) {
-    const label = /(?:stage|clock)="([^"]+)"/.exec(m[3] ?? '')?.[1];
+  for (const m of text.matchAll(/^opportunity_scorer_(stage_duration_seconds|batch_size|event_age_seconds|nodejs_gc_duration_seconds)_(sum|count)(\{[^}]*\})? ([\d.e+-]+)$/gm)) {
+    const label = /(?:stage|clock|kind)="([^"]+)"/.exec(m[3] ?? '')?.[1];
     const key = `${m[1]}${label === undefined ? '' : `:${label}`}`;
     const entry = out.get(key) ?? { sum: 0, count: 0 };
     entry[m[2] as 'sum' | 'count'] += Number(m[4]);
@@ -194,7 +194,10 @@ async function histograms(url: string): Promise<Map<string, { sum: number; count
   return out;
 }
 
-/** Per-chunk mean of each stage (ms), mean rows per model run and mean event age (ms) between two scrapes. */
+/**
+ * Per-chunk mean of each stage (ms), mean rows per model run and mean event age (ms) between two scrapes; and the
+ * worker's GC pauses by kind (how many, and their total ms), which a latency tail is read against.
+ */
 function breakdown(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): Result {
   const out: Result = {};
   for (const [key, a] of after) {
@@ -205,6 +208,10 @@ function breakdown(before: Map<string, { sum: number; count: number }>, after: M
     const [metric, label] = key.split(':');
     if (metric === 'batch_size') out.meanRowsPerModelRun = round(mean, 1);
     else if (metric === 'event_age_seconds') out[`meanEventAgeMs_${label}`] = round(mean * 1000, 2);
+    else if (metric === 'nodejs_gc_duration_seconds') {
+      out[`gcPauses_${label}`] = n;
+      out[`gcPauseMs_${label}`] = round((a.sum - b.sum) * 1000, 1);
+    }
     else out[`meanMs_${label}`] = round(mean * 1000, 2);
   }
   return out;
