@@ -583,7 +583,7 @@ const OVERLOAD_POOL = 20_000;
 async function overload(): Promise<Result> {
   const worker = await workerOnFreshTopics();
   const { input, service } = worker;
-  // 2× what the worker sustains with defaults here (39,097 events/s in the run of 2026-12-05 00:59).
+  // 2× what the worker sustains with defaults here (38,967 events/s in the run of 2026-12-05 07:39, on the code it names).
   const rate = Number(process.env.BENCH_OVERLOAD_RATE ?? 80_000);
   const seconds = Number(process.env.BENCH_OVERLOAD_SECONDS ?? 60);
   const send = await loadGenerator();
