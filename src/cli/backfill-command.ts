@@ -5,10 +5,9 @@ import { confluentSchemaRegistry, createDecoder } from '../codec/index.js';
 import type { AppConfig } from '../config/index.js';
 import { ScorerError } from '../errors.js';
 import { ScoringEngine } from '../inference/index.js';
-import { createKafkaPort } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
-import { loadReadyBundle } from '../registry/index.js';
-import { INTERRUPTED_EXIT_CODE, modelSource } from '../service/index.js';
+import { loadReadyBundle, modelSource } from '../registry/index.js';
+import { INTERRUPTED_EXIT_CODE } from '../lifecycle/index.js';
 
 export interface BackfillCommandOptions {
   readonly input?: string;
@@ -49,7 +48,8 @@ export async function backfillCommand(opts: BackfillCommandOptions, config: AppC
   if (opts.compare !== undefined && opts.compare.length !== 2) throw new ScorerError('CONFIG_INVALID', '--compare takes two model refs');
   const numbers = parseNumbers(opts, config.model.shadowDecisionThreshold);
   const needsKafka = opts.topic !== undefined || opts.outputTopic !== undefined;
-  const kafka = needsKafka ? createKafkaPort(config.kafka, logger) : undefined;
+  // The Kafka clients load only for topic runs: a file backfill starts without them.
+  const kafka = needsKafka ? (await import('../kafka/index.js')).createKafkaPort(config.kafka, logger) : undefined;
   const source: SourceSpec =
     opts.input !== undefined
       ? { kind: 'file', path: opts.input, format: opts.inputFormat }

@@ -3,7 +3,7 @@ import type { AppConfig } from '../config/index.js';
 import { createKafkaPort } from '../kafka/index.js';
 import { ledgerReport, readTopics } from '../ledger/index.js';
 import type { Logger } from '../logging/index.js';
-import { INTERRUPTED_EXIT_CODE } from '../service/index.js';
+import { INTERRUPTED_EXIT_CODE } from '../lifecycle/index.js';
 
 export interface LedgerCommandOptions {
   readonly ids?: string;

@@ -1,23 +1,20 @@
 import { Command, Option } from 'commander';
 import { type AppConfig, loadConfig, redactedConfig } from '../config/index.js';
 import { findScorerError } from '../errors.js';
-import type { LifecycleView } from '../lifecycle/index.js';
+import { type LifecycleView, ShutdownSignals } from '../lifecycle/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
-import { createKafkaPort, ensureTopics } from '../kafka/index.js';
-import { readBundleInfo } from '../inference/index.js';
-import { MonitorService, ScorerService, type ServiceMode, ShutdownSignals, modelSource } from '../service/index.js';
-import { listBundles, promote } from '../registry/index.js';
-import { promoteInMlflow, pushCommand } from './models-command.js';
-import { type BackfillCommandOptions, backfillCommand } from './backfill-command.js';
-import { writeFeatureMatrix } from './feature-matrix.js';
-import { type LedgerCommandOptions, ledgerCommand } from './ledger-command.js';
-import { type OutcomesReplayOptions, outcomesReplayCommand } from './outcomes-command.js';
-import { type ReplayCommandOptions, replayCommand } from './replay-command.js';
+import type { ScorerService, ServiceMode } from '../service/index.js';
+import type { BackfillCommandOptions } from './backfill-command.js';
+import type { LedgerCommandOptions } from './ledger-command.js';
+import type { OutcomesReplayOptions } from './outcomes-command.js';
+import type { ReplayCommandOptions } from './replay-command.js';
 import { readPackageVersion } from './version.js';
 
 /**
  * The composition root: the only module that reads process.env, argv and the terminal. Everything below it is
- * handed typed config and collaborators.
+ * handed typed config and collaborators. Each command imports what it runs when it runs: a file backfill or
+ * `config check` starts without loading the Kafka clients, the HTTP server and the monitor's SQLite store (whose
+ * experimental-API warning would otherwise print on every command).
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
@@ -59,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--partitions <n>', 'partitions per created topic (default: TOPIC_PARTITIONS)', (v) => Number.parseInt(v, 10))
     .action(async (opts: { partitions?: number }) => {
       const { config, logger } = context();
+      const { createKafkaPort, ensureTopics } = await import('../kafka/index.js');
       const admin = await createKafkaPort(config.kafka, logger).admin();
       try {
         const partitions = opts.partitions ?? config.topics.partitions;
@@ -116,6 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             (err: unknown) => logger.error({ err }, 'SIGHUP: model reload failed; the serving bundles stay'),
           );
         };
+        const { ScorerService } = await import('../service/index.js');
         exitCode = await untilStopped(logger, config.shutdownGraceMs, async () => (service = await ScorerService.start({ config, logger, version: readPackageVersion(), mode })), onHangup);
       });
   };
@@ -127,6 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Join scored opportunities with their outcomes (own consumer group), publish each pair once, serve live figures per model version')
     .action(async () => {
       const { config, logger } = context();
+      const { MonitorService } = await import('../service/index.js');
       exitCode = await untilStopped(logger, config.shutdownGraceMs, () => MonitorService.start({ config, logger, version: readPackageVersion() }));
     });
 
@@ -139,7 +139,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--topic <name>', 'target topic (default OUTCOMES_TOPIC)')
     .option('--rate <events/s>', 'outcomes per second', '1000')
     .option('--delay <ms>', 'wait this long first (so the predictions are scored before)', '0')
-    .action(untilDone<OutcomesReplayOptions>(outcomesReplayCommand));
+    .action(untilDone<OutcomesReplayOptions>(async (...args) => (await import('./outcomes-command.js')).outcomesReplayCommand(...args)));
 
   const models = program.command('models').description('Manage the model registry (MODEL_DIR, and MLflow with MLFLOW_TRACKING_URI)');
   const modelDir = (): string => loadConfig({ env: process.env, file: program.opts<{ config?: string }>().config }).model.dir;
@@ -147,6 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('list')
     .description('Bundles, their versions and aliases')
     .action(async () => {
+      const { listBundles } = await import('../registry/index.js');
       for (const b of await listBundles(modelDir())) {
         const aliases = Object.entries(b.aliases).map(([a, v]) => `${a} -> ${v}`);
         process.stdout.write(`${b.bundle}\n  versions: ${b.versions.join(', ') || '(none)'}\n  aliases:  ${aliases.join(', ') || '(none)'}\n`);
@@ -157,6 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('One bundle version (<bundle>@<version|alias>, or models:/… and runs:/… from MLflow): manifest summary and test-period metrics')
     .action(async (ref: string) => {
       const { config, logger } = context();
+      const [{ modelSource }, { readBundleInfo }] = await Promise.all([import('../registry/index.js'), import('../inference/index.js')]);
       const resolved = await modelSource(config, logger).resolve(ref);
       const { manifest, card: metrics } = await readBundleInfo(resolved.dir);
       const { features, models: files, training, ...rest } = manifest;
@@ -175,10 +177,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--mlflow', 'move the alias of registered model <bundle> in MLflow (MLFLOW_TRACKING_URI) instead of registry.json')
     .action(async (bundle: string, version: string, opts: { alias: string; mlflow?: boolean }) => {
       if (opts.mlflow === true) {
+        const { promoteInMlflow } = await import('./models-command.js');
         const { previous } = await promoteInMlflow(context().config, bundle, version, opts.alias);
         process.stdout.write(`models:/${bundle}@${opts.alias}: ${previous ?? '(unset)'} -> ${version}\n`);
         return;
       }
+      const { promote } = await import('../registry/index.js');
       const { previous } = await promote(modelDir(), bundle, version, opts.alias);
       process.stdout.write(`${bundle}@${opts.alias}: ${previous ?? '(unset)'} -> ${version}\n`);
     });
@@ -190,6 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--tag <key=value...>', 'tags of the new model version (e.g. the retraining gate\'s decision)')
     .action(async (ref: string, opts: { name?: string; alias?: string[]; tag?: string[] }) => {
       const { config, logger } = context();
+      const { pushCommand } = await import('./models-command.js');
       const report = await pushCommand(config, logger, ref, opts);
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     });
@@ -218,7 +223,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--scored-at <when>', 'scoredAt of each result: event (= detectedAt; reproducible bytes) or now').choices(['event', 'now']).default('event'))
     .option('--report <file>', 'also write the summary JSON here')
     .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'json', 'none']).default('auto'))
-    .action(untilDone<BackfillCommandOptions>((opts, config, logger, signal) => backfillCommand(opts, config, logger, process.stderr.isTTY === true, signal)));
+    .action(untilDone<BackfillCommandOptions>(async (opts, config, logger, signal) => (await import('./backfill-command.js')).backfillCommand(opts, config, logger, process.stderr.isTTY === true, signal)));
 
   program
     .command('ledger')
@@ -230,7 +235,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--exactly-once', 'also fail on duplicates in the output topic')
     .option('--sample <n>', 'example ids listed per problem', '20')
     .option('--report <file>', 'also write the JSON report here')
-    .action(untilDone<LedgerCommandOptions>(ledgerCommand));
+    .action(untilDone<LedgerCommandOptions>(async (...args) => (await import('./ledger-command.js')).ledgerCommand(...args)));
 
   program
     .command('replay')
@@ -240,7 +245,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--rate <events/s>', 'events per second', '1000')
     .option('--rounds <n>', 'replay the file n times; later rounds suffix ids with #<round>', '1')
     .option('--loop', 'replay until stopped (SIGTERM/SIGINT)')
-    .action(untilDone<ReplayCommandOptions>(replayCommand));
+    .action(untilDone<ReplayCommandOptions>(async (...args) => (await import('./replay-command.js')).replayCommand(...args)));
 
   program
     .command('features')
@@ -251,6 +256,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--pass-through <fields>', 'comma-separated input fields to copy after the features (default: fields starting with "label")')
     .action(async (opts: { input: string; output: string; rejects?: string; passThrough?: string }) => {
       const started = performance.now();
+      const { writeFeatureMatrix } = await import('./feature-matrix.js');
       const summary = await writeFeatureMatrix({
         input: opts.input,
         output: opts.output,

@@ -9,4 +9,4 @@ export {
   resolveModelRef,
 } from './registry.js';
 export { type ManagerObserver, ModelManager, type ModelRefs, type ReloadReport, type ResolvedRouting, loadReadyBundle, resolveRouting } from './manager.js';
-export { type ModelSource, type ModelSourceOptions, RegistrySource } from './source.js';
+export { type ModelSource, type ModelSourceOptions, RegistrySource, modelSource } from './source.js';

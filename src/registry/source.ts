@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config/index.js';
 import { ScorerError } from '../errors.js';
 import type { Logger } from '../logging/index.js';
 import { MlflowBundleCache, MlflowClient, type MlflowSettings, MODEL_REF_FORMS, isMlflowRef, parseMlflowRef } from '../mlflow/index.js';
@@ -57,4 +58,9 @@ export class RegistrySource implements ModelSource {
   problems(): readonly string[] {
     return [...this.#problems.values()];
   }
+}
+
+/** The model source a configuration names: MODEL_DIR's registry, and MLflow when MLFLOW_TRACKING_URI is set. */
+export function modelSource(config: Pick<AppConfig, 'model' | 'mlflow'>, logger: Logger): RegistrySource {
+  return new RegistrySource({ modelDir: config.model.dir, mlflow: config.mlflow, log: logger });
 }

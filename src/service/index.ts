@@ -1,3 +1,2 @@
-export { type ReloadResult, ScorerService, type ServiceMode, type ServiceOptions, modelSource } from './service.js';
-export { INTERRUPTED_EXIT_CODE, type ShutdownOptions, ShutdownSignals, type SignalSource } from './signals.js';
+export { type ReloadResult, ScorerService, type ServiceMode, type ServiceOptions } from './service.js';
 export { MonitorService, type MonitorServiceOptions } from './monitor.js';

@@ -11,7 +11,7 @@ import type { Logger } from '../logging/index.js';
 import { type Step, drain, drainSteps, failure, rollBack } from './steps.js';
 import { type Metrics, createMetrics, engineMetrics, modelManagerMetrics } from '../metrics/index.js';
 import { processRecords } from '../pipeline/index.js';
-import { ModelManager, RegistrySource, type ResolvedRouting, readRegistry } from '../registry/index.js';
+import { ModelManager, type ResolvedRouting, modelSource, readRegistry } from '../registry/index.js';
 
 /** `run`: the Kafka worker and the HTTP sidecar (the main job); `serve`: the HTTP sidecar alone. */
 export type ServiceMode = 'run' | 'serve';
@@ -214,9 +214,4 @@ function describe(r: ResolvedRouting): string[] {
     ...(r.canary === undefined ? [] : [`${r.canary.model.bundle}@${r.canary.model.version} (canary ${r.canary.percent}%)`]),
     ...(r.shadow === undefined ? [] : [`${r.shadow.bundle}@${r.shadow.version} (shadow)`]),
   ];
-}
-
-/** MODEL_DIR's registry, and MLflow when MLFLOW_TRACKING_URI is set. */
-export function modelSource(config: AppConfig, logger: Logger): RegistrySource {
-  return new RegistrySource({ modelDir: config.model.dir, mlflow: config.mlflow, log: logger });
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logging/index.js';
-import { INTERRUPTED_EXIT_CODE, ShutdownSignals } from '../../../src/service/index.js';
+import { INTERRUPTED_EXIT_CODE, ShutdownSignals } from '../../../src/lifecycle/index.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
