@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationError, meanAtTop, reliabilityTable, rocAuc, spearman, topK } from '../../../src/evaluation/index.js';
+import { calibrationError, distribution, meanAtTop, precisionAtK, reliabilityTable, rocAuc, spearman, topK } from '../../../src/evaluation/index.js';
 
 // The definitions the fast versions must equal: argsort with a comparator, ties by position.
 const argsort = (v: readonly number[], dir: 1 | -1): number[] => v.map((_, i) => i).sort((a, b) => dir * ((v[a] as number) - (v[b] as number)) || a - b);
@@ -67,6 +67,35 @@ describe('backtest statistics', () => {
       expect(rocAuc(p, y)).toBe(auc);
       if (n > 2) expect(spearman(p, q)).toBeCloseTo(spearman(referenceRanks(p), referenceRanks(q)), 12);
     }
+  });
+
+  it('distribution reads the same positions a sorted copy would, NaN last', () => {
+    // The definition: a native sort (NaN last), quantile q at floor(q·n), the mean of every value.
+    const reference = (v: readonly number[]): Record<string, number> => {
+      const sorted = Float64Array.from(v).sort();
+      const at = (q: number): number => sorted[Math.min(v.length - 1, Math.floor(q * v.length))] as number;
+      return { count: v.length, mean: v.reduce((a, b) => a + b, 0) / v.length, min: sorted[0] as number, p10: at(0.1), p50: at(0.5), p90: at(0.9), max: sorted[v.length - 1] as number };
+    };
+    const random = seeded(11);
+    for (const [n, levels] of [[1, 3], [2, 1], [9, 4], [97, 5], [1000, 40], [5000, 1e6]] as const) {
+      const v = Array.from({ length: n }, () => Math.floor(random() * levels) - levels / 3);
+      const d = distribution(v);
+      const r = reference(v);
+      expect({ ...d, mean: 0 }).toEqual({ ...r, mean: 0 });
+      expect(d.mean).toBeCloseTo(r.mean as number, 9);
+      // NaN sorts last: the upper quantiles and the max read it, the mean is NaN.
+      const withNaN = [...v, ...Array.from({ length: Math.ceil(n / 5) }, () => Number.NaN)].sort(() => random() - 0.5);
+      const dn = distribution(withNaN);
+      const rn = reference(withNaN);
+      for (const key of ['count', 'min', 'p10', 'p50', 'p90', 'max', 'mean'] as const) expect(dn[key]).toEqual(rn[key]);
+      // The top k read off a selected cut: the same rows as sorting for it.
+      const labels = v.map(() => (random() < 0.3 ? 1 : 0));
+      const k = Math.max(1, Math.floor(n / 7));
+      const top = argsort(v, -1).slice(0, k);
+      expect(precisionAtK(v, labels, k)).toBe(top.filter((i) => labels[i] === 1).length / top.length);
+    }
+    expect(distribution([Number.NaN, Number.NaN]).min).toBeNaN();
+    expect(distribution([]).count).toBe(0);
   });
 
   it('NaN scores rank last in top k and fill the last calibration bin', () => {
