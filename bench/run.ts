@@ -111,6 +111,22 @@ async function preload(topic: string, n: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/**
+ * The pid of the local broker scripts/kafka/kafka.sh runs (state under KAFKA_STATE_DIR or <repo>/.kafka-local), so
+ * the e2e runs can say what the broker spends beside the worker on the cores they share; undefined for any other.
+ */
+function localBrokerPid(): number | undefined {
+  const port = /^(?:127\.0\.0\.1|localhost):(\d+)$/.exec(brokerList)?.[1];
+  if (port === undefined) return undefined;
+  try {
+    const pid = Number(readFileSync(`${process.env.KAFKA_STATE_DIR ?? `${ROOT}.kafka-local`}/${port}/broker.pid`, 'utf8').trim());
+    procStats(pid);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds and peak RSS of a process, from /proc. */
 function procStats(pid: number): { cpuSeconds: number; peakRssMiB: number; rssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -296,6 +312,8 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `bench-${tag()}`, ...env });
   const pid = service.proc.pid as number;
   const cpu0 = procStats(pid).cpuSeconds;
+  const broker = localBrokerPid();
+  const brokerCpu0 = broker === undefined ? 0 : procStats(broker).cpuSeconds;
   let first = 0;
   let scored = 0;
   const before = await histograms(service.url);
@@ -317,11 +335,25 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   }
   const seconds = (performance.now() - first) / 1000;
   const stats = procStats(pid);
+  const brokerCpu = broker === undefined ? undefined : procStats(broker).cpuSeconds - brokerCpu0;
   const stages = breakdown(before, await histograms(service.url));
   const memory = await memoryOf(service.url);
   await service.stop();
   await dropTopics(output, dlq);
-  return { config: env, events: scored, eventsPerSecond: Math.round(scored / seconds), cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2), peakRssMiB: stats.peakRssMiB, memoryAtEndMiB: memory, ...stages };
+  // CPU per event, the worker's (all its threads) and the co-located broker's: on 2 cores, E events/s can only
+  // be reached when the two together spend at most 2,000,000 / E µs an event.
+  const cpuUsPerEvent = { worker: round(((stats.cpuSeconds - cpu0) * 1e6) / scored), ...(brokerCpu === undefined ? {} : { broker: round((brokerCpu * 1e6) / scored) }) };
+  return {
+    config: env,
+    events: scored,
+    eventsPerSecond: Math.round(scored / seconds),
+    cpuCores: round((stats.cpuSeconds - cpu0) / seconds, 2),
+    ...(brokerCpu === undefined ? {} : { brokerCpuCores: round(brokerCpu / seconds, 2) }),
+    cpuUsPerEvent,
+    peakRssMiB: stats.peakRssMiB,
+    memoryAtEndMiB: memory,
+    ...stages,
+  };
 }
 
 /** The same kafkajs consumer/producer settings as the worker, copying bytes from input to output: our Kafka I/O ceiling. */
@@ -357,7 +389,11 @@ async function passThrough(input: string): Promise<Result> {
   await consumer.disconnect();
   await producer.disconnect();
   await dropTopics(output);
+  // What the broker spends an event while @platformatic/kafka copies (its floor under any worker on this machine).
+  const broker = localBrokerPid();
+  const brokerCpu0 = broker === undefined ? 0 : procStats(broker).cpuSeconds;
   const result: Result = { kafkajsCopyEventsPerSecond: Math.round(copied / seconds), platformaticCopyEventsPerSecond: await platformaticPassThrough(input) };
+  if (broker !== undefined) result.platformaticCopyBrokerCpuUsPerEvent = round(((procStats(broker).cpuSeconds - brokerCpu0) * 1e6) / E2E_EVENTS);
   if (spawnSync('which', ['kcat']).status === 0) {
     // librdkafka's copy of the same events (JSON values hold no newline, so newline-delimited is safe).
     const kcatOut = `bench-kcat-${tag()}`;
