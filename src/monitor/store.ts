@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ScorerError } from '../errors.js';
 
 /** The prediction side of a join, as the scored topic carries it. */
@@ -91,7 +91,10 @@ export class JoinStore {
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
-      this.#db = new DatabaseSync(path);
+      // Loaded when a store opens, not when this module does: node 22 warns on stderr that node:sqlite is
+      // experimental as it loads, which only the monitor, its one user, should print.
+      const { DatabaseSync: Database } = process.getBuiltinModule('node:sqlite');
+      this.#db = new Database(path);
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
       this.#db.exec(SCHEMA);
     } catch (cause) {
