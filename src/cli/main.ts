@@ -13,8 +13,7 @@ import { readPackageVersion } from './version.js';
 /**
  * The composition root: the only module that reads process.env, argv and the terminal. Everything below it is
  * handed typed config and collaborators. Each command imports what it runs when it runs: a file backfill or
- * `config check` starts without loading the Kafka clients, the HTTP server and the monitor's SQLite store (whose
- * experimental-API warning would otherwise print on every command).
+ * `config check` starts without loading the Kafka clients and the HTTP server.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
