@@ -33,7 +33,7 @@ export function distribution(values: ArrayLike<number>): Distribution {
   const n = values.length;
   if (n === 0) return { count: 0, mean: Number.NaN, min: Number.NaN, p10: Number.NaN, p50: Number.NaN, p90: Number.NaN, max: Number.NaN };
   // Three order statistics are all a distribution reads, so they are selected in linear time rather than sorted for
-  // (at a million values, ~20 ms against ~120): NaN goes to the end first, where a sort would put it.
+  // (at a million values, ~30 ms against ~110): NaN goes to the end first, where a sort would put it.
   const copy = Float64Array.from(values);
   let numbers = n;
   let sum = 0;
