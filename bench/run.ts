@@ -127,6 +127,14 @@ function localBrokerPid(): number | undefined {
   }
 }
 
+/** The local broker's CPU seconds from this call on, read by calling the result; undefined without a local broker. */
+function brokerCpuFromNow(): (() => number) | undefined {
+  const pid = localBrokerPid();
+  if (pid === undefined) return undefined;
+  const start = procStats(pid).cpuSeconds;
+  return () => procStats(pid).cpuSeconds - start;
+}
+
 /** CPU seconds and peak RSS of a process, from /proc. */
 function procStats(pid: number): { cpuSeconds: number; peakRssMiB: number; rssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -312,8 +320,7 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   const service = await startService('run', { INPUT_TOPICS: input, OUTPUT_TOPIC: output, DLQ_TOPIC: dlq, CONSUMER_GROUP: `bench-${tag()}`, ...env });
   const pid = service.proc.pid as number;
   const cpu0 = procStats(pid).cpuSeconds;
-  const broker = localBrokerPid();
-  const brokerCpu0 = broker === undefined ? 0 : procStats(broker).cpuSeconds;
+  const brokerCpuSince = brokerCpuFromNow();
   let first = 0;
   let scored = 0;
   const before = await histograms(service.url);
@@ -338,7 +345,7 @@ async function e2eRun(input: string, env: Record<string, string>): Promise<Resul
   }
   const seconds = (performance.now() - first) / 1000;
   const stats = procStats(pid);
-  const brokerCpu = broker === undefined ? undefined : procStats(broker).cpuSeconds - brokerCpu0;
+  const brokerCpu = brokerCpuSince?.();
   const stages = breakdown(before, await histograms(service.url));
   const memory = await memoryOf(service.url);
   await service.stop();
@@ -393,10 +400,9 @@ async function passThrough(input: string): Promise<Result> {
   await producer.disconnect();
   await dropTopics(output);
   // What the broker spends an event while @platformatic/kafka copies (its floor under any worker on this machine).
-  const broker = localBrokerPid();
-  const brokerCpu0 = broker === undefined ? 0 : procStats(broker).cpuSeconds;
+  const brokerCpuSince = brokerCpuFromNow();
   const result: Result = { kafkajsCopyEventsPerSecond: Math.round(copied / seconds), platformaticCopyEventsPerSecond: await platformaticPassThrough(input) };
-  if (broker !== undefined) result.platformaticCopyBrokerCpuUsPerEvent = round(((procStats(broker).cpuSeconds - brokerCpu0) * 1e6) / E2E_EVENTS);
+  if (brokerCpuSince !== undefined) result.platformaticCopyBrokerCpuUsPerEvent = round((brokerCpuSince() * 1e6) / E2E_EVENTS);
   if (spawnSync('which', ['kcat']).status === 0) {
     // librdkafka's copy of the same events (JSON values hold no newline, so newline-delimited is safe).
     const kcatOut = `bench-kcat-${tag()}`;
