@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type ErrorCode, ScorerError } from '../errors.js';
+import { startThread } from '../lifecycle/index.js';
 import type { ScoredRows } from './score-rows.js';
 
 export interface ThreadInit {
@@ -57,13 +58,9 @@ export class ScoringThreads {
 
   /** Starts `count` threads and waits until every one has loaded its bundles; a thread that cannot fails the start. */
   static async start(count: number, init: ThreadInit): Promise<ScoringThreads> {
-    // From source (tsx, tests) the thread is a .ts file: the thread registers the loader itself.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSource ? './thread.ts' : './thread.js', import.meta.url);
-    const execArgv = fromSource ? ['--import', 'tsx'] : process.execArgv;
     const threads: Thread[] = [];
     const started = Array.from({ length: count }, () => {
-      const worker = new Worker(entry, { workerData: init, execArgv });
+      const worker = startThread(import.meta.url, 'thread', { workerData: init });
       const thread: Thread = { worker, pending: new Map(), exited: false };
       threads.push(thread);
       return new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { ScorerError } from '../errors.js';
+import { startThread } from '../lifecycle/index.js';
 import { FEATURE_COUNT } from '../features/index.js';
 import { type BundleManifest, MODEL_NAMES, type ModelName } from './manifest.js';
 
@@ -182,10 +183,7 @@ export class ThreadRunner implements ModelRunner {
   }
 
   #spawn(): Promise<Worker> {
-    // From source (tsx, tests) the thread is a .ts file, loaded through tsx.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = this.#entry ?? new URL(fromSource ? './session-thread.ts' : './session-thread.js', import.meta.url);
-    const worker = new Worker(entry, { workerData: this.#init, execArgv: fromSource ? ['--import', 'tsx'] : process.execArgv });
+    const worker = startThread(import.meta.url, 'session-thread', { workerData: this.#init }, this.#entry);
     return new Promise<Worker>((resolve, reject) => {
       let ready = false;
       // 'exit' always follows 'error': the error, when there was one, says why the thread ended.

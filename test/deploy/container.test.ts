@@ -89,8 +89,10 @@ describe('Dockerfile', () => {
     expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
     chmodRecursive(app, 0o555);
 
-    const runtime = await spawnCli(['serve'], { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOME: '/nonexistent' }, {
-      entry: [process.execPath, 'bin/opportunity-scorer.js'],
+    // With a V8 flag on node's command line (a capped heap, as an operator may set) and the models on their own
+    // thread: the thread inherits the flag instead of being handed it, which Worker refuses.
+    const runtime = await spawnCli(['serve'], { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOME: '/nonexistent', INFERENCE_THREAD: 'true' }, {
+      entry: [process.execPath, '--max-old-space-size=256', 'bin/opportunity-scorer.js'],
       cwd: app,
       ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
     });
@@ -100,6 +102,10 @@ describe('Dockerfile', () => {
     const res = await fetch(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(referenceRequest) });
     expect(res.status).toBe(200);
     expect(await res.json()).toHaveProperty('composite_score');
+    // 64 rows and more run on the inference thread.
+    const batch = await fetch(`${base}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 64 }, () => referenceRequest)) });
+    expect(batch.status).toBe(200);
+    expect(await batch.json()).toHaveLength(64);
     runtime.signal('SIGTERM');
     expect(await runtime.exited, runtime.logs()).toBe(0);
   });
