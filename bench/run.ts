@@ -34,6 +34,9 @@ const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',')
 const SERVICE_ENV = Object.fromEntries(
   (process.env.BENCH_SERVICE_ENV ?? '').split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
+// BENCH_NODE_ARGS='--max-old-space-size=256 …': node's own options for every service (V8 flags, which NODE_OPTIONS
+// does not all accept); the threads a service starts inherit them.
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // BENCH_LATENCY_RATES=2000,10000 and BENCH_LATENCY_SECONDS=60: the offered rates and how long each is held.
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,2000,5000,10000').split(',').map(Number);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
@@ -59,6 +62,9 @@ const machine = {
   bundle: `opportunity-scorer@${BUNDLE_VERSION}`,
   // The code measured: the service runs from dist/, which every run rebuilds from this tree.
   code: spawnSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout?.trim() || 'unknown',
+  // What every service of the run was given beyond the defaults (BENCH_SERVICE_ENV, BENCH_NODE_ARGS).
+  serviceEnv: process.env.BENCH_SERVICE_ENV ?? '',
+  nodeArgs: process.env.BENCH_NODE_ARGS ?? '',
 };
 
 function brokers(): string {
@@ -155,7 +161,7 @@ async function startService(mode: 'run' | 'serve', env: Record<string, string>):
   const port = 18000 + Math.floor(Math.random() * 1000);
   // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service, for `node --cpu-prof` analysis of hot spots.
   const prof = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
-  const proc = spawn(process.execPath, [...prof, `${ROOT}bin/opportunity-scorer.js`, mode], {
+  const proc = spawn(process.execPath, [...prof, ...NODE_ARGS, `${ROOT}bin/opportunity-scorer.js`, mode], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: brokerList || '127.0.0.1:9092', ...SERVICE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -897,7 +903,7 @@ process.stderr.write(`\n${record ? 'appended to BENCHMARKS.md; ' : ''}JSON in ${
 process.exit(failed ? 1 : 0);
 
 function header(r: typeof report): string {
-  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; default configuration unless a run names its settings.\n`].join('\n');
+  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; ${r.machine.serviceEnv || r.machine.nodeArgs ? `every service with \`${[r.machine.nodeArgs, r.machine.serviceEnv].filter(Boolean).join(' ')}\`` : 'default configuration unless a run names its settings'}.\n`].join('\n');
 }
 
 function section(res: Result): string {
