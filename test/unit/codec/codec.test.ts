@@ -11,6 +11,7 @@ import {
 import {
   avroType,
   opportunityType,
+  scoredOpportunitySchema,
   scoredOpportunityType,
   validateOpportunity,
   type ScoredOpportunity,
@@ -86,6 +87,36 @@ describe('json codec', () => {
       detectedAt: '2025-10-26T15:00:00.000Z',
       scoredAt: '2025-10-26T15:00:01.000Z',
     });
+  });
+
+  it('writes every field of scored-opportunity.avsc, in the order its JSON has always had, byte for byte', async () => {
+    const encoder = await createEncoder('json', { subject: 'x' });
+    expect(encoder.encode(scored).toString()).toBe(
+      '{"id":"o-1","symbol":"BTCUSDT","longExchange":"bybit","shortExchange":"binance","detectedAt":"2025-10-26T15:00:00.000Z",' +
+        '"predictedProfitPercent":0.42,"successProbability":0.8,"predictedDurationHours":16,"compositeScore":0.336,"rankScore":0.8,' +
+        '"take":true,"fundingDifferential":0.031,"modelBundle":"opportunity-scorer","modelVersion":"1.0.0",' +
+        '"scoredAt":"2025-10-26T15:00:01.000Z","source":{"topic":"opportunities","partition":2,"offset":1234}}',
+    );
+    const fields = (scoredOpportunitySchema as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
+    expect(Object.keys(JSON.parse(encoder.encode({ ...scored, source: null }).toString()) as object).sort()).toEqual(fields.sort());
+  });
+
+  it('round-trips any strings, finite numbers and timestamps, each record with its own scoredAt', async () => {
+    const encoder = await createEncoder('json', { subject: 'x' });
+    const time = fc.integer({ min: Date.UTC(-200, 0, 1), max: Date.UTC(12000, 0, 1) });
+    const number = fc.double({ noNaN: true, noDefaultInfinity: true });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), number, number, time, fc.array(time, { minLength: 1, maxLength: 3 }), (id, symbol, profit, funding, detectedAt, scoredAts) => {
+        for (const scoredAt of scoredAts) {
+          const record: ScoredOpportunity = { ...scored, id, symbol, predictedProfitPercent: profit, fundingDifferential: funding, detectedAt, scoredAt };
+          const back = JSON.parse(encoder.encode(record).toString()) as Record<string, unknown>;
+          expect(back).toEqual({ ...record, predictedProfitPercent: profit === 0 ? 0 : profit, fundingDifferential: funding === 0 ? 0 : funding, detectedAt: new Date(detectedAt).toISOString(), scoredAt: new Date(scoredAt).toISOString() });
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // A lone surrogate cannot be written as UTF-8: it is escaped, so it comes back as it went in.
+    expect((JSON.parse(encoder.encode({ ...scored, id: 'a\ud800"b' }).toString()) as { id: string }).id).toBe('a\ud800"b');
   });
 });
 
