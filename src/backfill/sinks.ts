@@ -91,7 +91,7 @@ export async function openSink(spec: SinkSpec, resumeAtBytes?: number): Promise<
         return;
       }
       const rows = records.map((r) => {
-        const json = scoredToJson(r);
+        const json: Readonly<Record<string, unknown>> = scoredToJson(r);
         return [...CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('sourceTopic')).map((c) => json[c]), r.source?.topic ?? '', r.source?.partition ?? '', r.source?.offset ?? ''];
       });
       await put(stringify(rows, { header: !headerDone, columns: [...CSV_COLUMNS] }));

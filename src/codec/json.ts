@@ -1,5 +1,5 @@
 import { ScorerError } from '../errors.js';
-import type { ScoredOpportunity } from '../contract/index.js';
+import { type ScoredOpportunity, scoredToJson } from '../contract/index.js';
 import type { DecodeOutcome, RecordEncoder } from './types.js';
 
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -39,46 +39,14 @@ function fail(message: string, cause?: unknown): DecodeOutcome {
   return { ok: false, format: 'json', error: new ScorerError('DECODE_FAILED', message, { cause }) };
 }
 
-/** Each output of a chunk carries the same scoredAt: its ISO form is made once, not once a record. */
-let lastScoredAt = Number.NaN;
-let lastScoredAtIso = '';
-
-function scoredAtIso(ms: number): string {
-  if (ms !== lastScoredAt) {
-    lastScoredAtIso = new Date(ms).toISOString();
-    lastScoredAt = ms;
-  }
-  return lastScoredAtIso;
-}
-
 /**
- * The scored record's JSON form: the fields of scored-opportunity.avsc in the order this JSON has always had (the
- * Avro schema appends its newer fields), timestamps as ISO-8601 strings.
- * A literal of fixed shape through JSON.stringify, which returns a flat string: fast-json-stringify's (used here
- * before) was built by concatenation, and flattening it for Buffer.from cost more than the rest (4.2–4.7 against
- * 2.4 µs a record with the Buffer, the same bytes). Every number here is finite (inputs are validated, scores
- * checked), so JSON.stringify's null for NaN never applies.
+ * The scored record's JSON text: its JSON form (contract's scoredToJson) through JSON.stringify, which returns a
+ * flat string. fast-json-stringify's (used here before) was built by concatenation, and flattening it for
+ * Buffer.from cost more than the rest (4.2–4.7 against 2.4 µs a record with the Buffer, the same bytes). Every
+ * number here is finite (inputs are validated, scores checked), so JSON.stringify's null for NaN never applies.
  */
 export function scoredJson(r: ScoredOpportunity): string {
-  const source = r.source;
-  return JSON.stringify({
-    id: r.id,
-    symbol: r.symbol,
-    longExchange: r.longExchange,
-    shortExchange: r.shortExchange,
-    detectedAt: new Date(r.detectedAt).toISOString(),
-    predictedProfitPercent: r.predictedProfitPercent,
-    successProbability: r.successProbability,
-    predictedDurationHours: r.predictedDurationHours,
-    compositeScore: r.compositeScore,
-    rankScore: r.rankScore,
-    take: r.take,
-    fundingDifferential: r.fundingDifferential,
-    modelBundle: r.modelBundle,
-    modelVersion: r.modelVersion,
-    scoredAt: scoredAtIso(r.scoredAt),
-    source: source === null ? null : { topic: source.topic, partition: source.partition, offset: source.offset },
-  });
+  return JSON.stringify(scoredToJson(r));
 }
 
 export const jsonEncoder: RecordEncoder = {

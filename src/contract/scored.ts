@@ -70,7 +70,43 @@ export function scoredOpportunity(
   };
 }
 
-/** The JSON form: same field names, timestamps as ISO-8601 strings. */
-export function scoredToJson(s: ScoredOpportunity): Record<string, unknown> {
-  return { ...s, detectedAt: new Date(s.detectedAt).toISOString(), scoredAt: new Date(s.scoredAt).toISOString() };
+/** The JSON form: the same fields, timestamps as ISO-8601 strings. */
+export type ScoredJson = Omit<ScoredOpportunity, 'detectedAt' | 'scoredAt'> & { readonly detectedAt: string; readonly scoredAt: string };
+
+/** A chunk's outputs share one scoredAt: its ISO form is made once, not once a record. */
+let lastScoredAt = Number.NaN;
+let lastScoredAtIso = '';
+
+function scoredAtIso(ms: number): string {
+  if (ms !== lastScoredAt) {
+    lastScoredAtIso = new Date(ms).toISOString();
+    lastScoredAt = ms;
+  }
+  return lastScoredAtIso;
+}
+
+/**
+ * The JSON form, field by field in the order the JSON output has always had (scored-opportunity.avsc appends its
+ * newer fields): a literal of one fixed shape whatever order the record's own keys are in, and no other keys.
+ */
+export function scoredToJson(s: ScoredOpportunity): ScoredJson {
+  const source = s.source;
+  return {
+    id: s.id,
+    symbol: s.symbol,
+    longExchange: s.longExchange,
+    shortExchange: s.shortExchange,
+    detectedAt: new Date(s.detectedAt).toISOString(),
+    predictedProfitPercent: s.predictedProfitPercent,
+    successProbability: s.successProbability,
+    predictedDurationHours: s.predictedDurationHours,
+    compositeScore: s.compositeScore,
+    rankScore: s.rankScore,
+    take: s.take,
+    fundingDifferential: s.fundingDifferential,
+    modelBundle: s.modelBundle,
+    modelVersion: s.modelVersion,
+    scoredAt: scoredAtIso(s.scoredAt),
+    source: source === null ? null : { topic: source.topic, partition: source.partition, offset: source.offset },
+  };
 }
