@@ -4,9 +4,9 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFileSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Consumer as PltConsumer, MessagesStreamModes, Producer as PltProducer, ProduceAcks, compatibilityPartitioner } from '@platformatic/kafka';
@@ -37,6 +37,9 @@ const SERVICE_ENV = Object.fromEntries(
 // BENCH_NODE_ARGS='--max-old-space-size=256 …': node's own options for every service (V8 flags, which NODE_OPTIONS
 // does not all accept); the threads a service starts inherit them.
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// BENCH_MEMORY_LIMIT_MIB=768: every service runs in a memory cgroup with this limit, as in a container with a memory
+// limit (the chart's is 768Mi). Node sizes V8's heap from the limit, so this measures what a deployment gets.
+const MEMORY_LIMIT_MIB = process.env.BENCH_MEMORY_LIMIT_MIB === undefined ? undefined : Number(process.env.BENCH_MEMORY_LIMIT_MIB);
 // BENCH_LATENCY_RATES=2000,10000 and BENCH_LATENCY_SECONDS=60: the offered rates and how long each is held.
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,2000,5000,10000').split(',').map(Number);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
@@ -65,7 +68,48 @@ const machine = {
   // What every service of the run was given beyond the defaults (BENCH_SERVICE_ENV, BENCH_NODE_ARGS).
   serviceEnv: process.env.BENCH_SERVICE_ENV ?? '',
   nodeArgs: process.env.BENCH_NODE_ARGS ?? '',
+  memoryLimitMiB: MEMORY_LIMIT_MIB ?? 'none',
 };
+
+/**
+ * The cgroup.procs file of a memory cgroup limited to `mib` (cgroup v2, else v1), made for this run. Needs root and a
+ * writable cgroup filesystem; without them the run stops and says so rather than measuring without the limit.
+ */
+function memoryCgroup(mib: number): string {
+  if (!Number.isInteger(mib) || mib < 64) throw new Error(`BENCH_MEMORY_LIMIT_MIB must be an integer of at least 64, got ${process.env.BENCH_MEMORY_LIMIT_MIB}`);
+  const name = `opportunity-scorer-bench-${process.pid}`;
+  const bytes = String(mib * 2 ** 20);
+  const v2 = '/sys/fs/cgroup/cgroup.controllers';
+  try {
+    if (readFileSync(v2, 'utf8').includes('memory')) {
+      const dir = `/sys/fs/cgroup/${name}`;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/memory.max`, bytes);
+      return `${dir}/cgroup.procs`;
+    }
+  } catch {
+    // not cgroup v2 (or no memory controller there): try v1 below
+  }
+  try {
+    const dir = `/sys/fs/cgroup/memory/${name}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/memory.limit_in_bytes`, bytes);
+    return `${dir}/cgroup.procs`;
+  } catch (err) {
+    throw new Error(`BENCH_MEMORY_LIMIT_MIB needs a writable memory cgroup (root, cgroup v1 or v2): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+const cgroupProcs = MEMORY_LIMIT_MIB === undefined ? undefined : memoryCgroup(MEMORY_LIMIT_MIB);
+// The cgroup goes with the run (its services have exited by then, so it is empty and can be removed).
+if (cgroupProcs !== undefined) {
+  process.on('exit', () => {
+    try {
+      rmdirSync(dirname(cgroupProcs));
+    } catch {
+      // a service still in it (the run failed): the empty cgroup can be removed by hand
+    }
+  });
+}
 
 function brokers(): string {
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
@@ -161,7 +205,10 @@ async function startService(mode: 'run' | 'serve', env: Record<string, string>):
   const port = 18000 + Math.floor(Math.random() * 1000);
   // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the service, for `node --cpu-prof` analysis of hot spots.
   const prof = process.env.BENCH_CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
-  const proc = spawn(process.execPath, [...prof, ...NODE_ARGS, `${ROOT}bin/opportunity-scorer.js`, mode], {
+  const argv = [process.execPath, ...prof, ...NODE_ARGS, `${ROOT}bin/opportunity-scorer.js`, mode];
+  // In the cgroup before node starts (it reads the limit once, when it sizes the heap); exec keeps the pid.
+  const [command, ...args] = cgroupProcs === undefined ? argv : ['/bin/sh', '-c', `echo $$ > ${cgroupProcs} && exec "$@"`, 'sh', ...argv];
+  const proc = spawn(command as string, args, {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: brokerList || '127.0.0.1:9092', ...SERVICE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -903,7 +950,7 @@ process.stderr.write(`\n${record ? 'appended to BENCHMARKS.md; ' : ''}JSON in ${
 process.exit(failed ? 1 : 0);
 
 function header(r: typeof report): string {
-  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; ${r.machine.serviceEnv || r.machine.nodeArgs ? `every service with \`${[r.machine.nodeArgs, r.machine.serviceEnv].filter(Boolean).join(' ')}\`` : 'default configuration unless a run names its settings'}.\n`].join('\n');
+  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; ${r.machine.serviceEnv || r.machine.nodeArgs ? `every service with \`${[r.machine.nodeArgs, r.machine.serviceEnv].filter(Boolean).join(' ')}\`` : 'default configuration unless a run names its settings'}${r.machine.memoryLimitMiB === 'none' || r.machine.memoryLimitMiB === undefined ? '' : `; every service in a memory cgroup of ${r.machine.memoryLimitMiB} MiB`}.\n`].join('\n');
 }
 
 function section(res: Result): string {
