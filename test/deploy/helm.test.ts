@@ -104,6 +104,14 @@ describe('Helm chart', () => {
     expect(container?.args).toEqual(['run']);
   });
 
+  it("sizes the worker's V8 heap as outside a container, unless told otherwise", () => {
+    type Pod = { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+    const env = (sets: readonly string[]): Array<{ name: string; value?: string }> => (byKind(render(sets), 'Deployment') as unknown as Pod).spec.template.spec.containers[0]?.env ?? [];
+    expect(env([]).filter((e) => e.name === 'NODE_OPTIONS')).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=16 --max-old-space-size=4096' }]);
+    expect(env(['nodeOptions=--max-old-space-size=1024']).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe('--max-old-space-size=1024');
+    expect(env(['nodeOptions=']).some((e) => e.name === 'NODE_OPTIONS')).toBe(false);
+  });
+
   it('ships the promtool-tested rules and the dashboard unchanged, and scales on lag per input topic', () => {
     const manifests = render(EVERYTHING);
     const rule = byKind(manifests, 'PrometheusRule');
