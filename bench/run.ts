@@ -68,7 +68,7 @@ const machine = {
   // What every service of the run was given beyond the defaults (BENCH_SERVICE_ENV, BENCH_NODE_ARGS).
   serviceEnv: process.env.BENCH_SERVICE_ENV ?? '',
   nodeArgs: process.env.BENCH_NODE_ARGS ?? '',
-  memoryLimitMiB: MEMORY_LIMIT_MIB ?? 'none',
+  memoryLimitMiB: MEMORY_LIMIT_MIB ?? null,
 };
 
 /**
@@ -950,7 +950,7 @@ process.stderr.write(`\n${record ? 'appended to BENCHMARKS.md; ' : ''}JSON in ${
 process.exit(failed ? 1 : 0);
 
 function header(r: typeof report): string {
-  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; ${r.machine.serviceEnv || r.machine.nodeArgs ? `every service with \`${[r.machine.nodeArgs, r.machine.serviceEnv].filter(Boolean).join(' ')}\`` : 'default configuration unless a run names its settings'}${r.machine.memoryLimitMiB === 'none' || r.machine.memoryLimitMiB === undefined ? '' : `; every service in a memory cgroup of ${r.machine.memoryLimitMiB} MiB`}.\n`].join('\n');
+  return [`\n## Run of ${r.date}\n`, `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB; code ${r.machine.code}; Node ${r.machine.node}; Apache Kafka ${r.machine.kafka} on the same machine; kafkajs ${r.machine.kafkajs}; @platformatic/kafka ${r.machine.platformaticKafka}; onnxruntime-node ${r.machine.onnxruntime}; bundle ${r.machine.bundle}; ${r.machine.serviceEnv || r.machine.nodeArgs ? `every service with \`${[r.machine.nodeArgs, r.machine.serviceEnv].filter(Boolean).join(' ')}\`` : 'default configuration unless a run names its settings'}${r.machine.memoryLimitMiB === null ? '' : `; every service in a memory cgroup of ${r.machine.memoryLimitMiB} MiB`}.\n`].join('\n');
 }
 
 function section(res: Result): string {

@@ -91,12 +91,13 @@ function scoredAtIso(ms: number): string {
  */
 export function scoredToJson(s: ScoredOpportunity): ScoredJson {
   const source = s.source;
+  const detectedAt = new Date(s.detectedAt).toISOString();
   return {
     id: s.id,
     symbol: s.symbol,
     longExchange: s.longExchange,
     shortExchange: s.shortExchange,
-    detectedAt: new Date(s.detectedAt).toISOString(),
+    detectedAt,
     predictedProfitPercent: s.predictedProfitPercent,
     successProbability: s.successProbability,
     predictedDurationHours: s.predictedDurationHours,
@@ -106,7 +107,8 @@ export function scoredToJson(s: ScoredOpportunity): ScoredJson {
     fundingDifferential: s.fundingDifferential,
     modelBundle: s.modelBundle,
     modelVersion: s.modelVersion,
-    scoredAt: scoredAtIso(s.scoredAt),
+    // A backfill stamps each result with its own detectedAt (`--scored-at event`): that string is made already.
+    scoredAt: s.scoredAt === s.detectedAt ? detectedAt : scoredAtIso(s.scoredAt),
     source: source === null ? null : { topic: source.topic, partition: source.partition, offset: source.offset },
   };
 }
