@@ -531,14 +531,41 @@ async function e2e(): Promise<Result> {
 // ---------- 5. latency under fixed load ----------
 async function latency(): Promise<Result> {
   const runs: Result[] = [];
-  for (const client of CLIENTS) runs.push({ client, rates: await latencyOf({ KAFKA_CLIENT: client }) });
+  for (const client of CLIENTS) runs.push({ client, rates: await latencyOf(() => workerOnFreshTopics({ KAFKA_CLIENT: client })) });
+  // The floor under those: the same load through a process that only copies records with the worker's
+  // @platformatic/kafka settings (bench/pass-through.ts). BENCH_LATENCY_FLOOR=0 leaves it out.
+  if (process.env.BENCH_LATENCY_FLOOR !== '0') runs.push({ client: 'platformatic pass-through copy (no scoring)', rates: await latencyOf(passThroughOnFreshTopics) });
   return { scenario: 'latency under fixed load: scored record written − input produced (default config)', generator: GENERATOR, runs };
 }
 
-async function latencyOf(env: Record<string, string>): Promise<Result[]> {
-  const worker = await workerOnFreshTopics(env);
+/** Fresh topics and bench/pass-through.ts copying input to output, in a process of its own as the worker is. */
+async function passThroughOnFreshTopics(): Promise<{ input: string; group: string; service?: Service; stop: () => Promise<void> }> {
+  const id = tag();
+  const [input, output, group] = [`bench-in-${id}`, `bench-out-${id}`, `bench-copy-${id}`];
+  await topics(input, output);
+  const proc = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', `${ROOT}bench/pass-through.ts`, brokerList || '127.0.0.1:9092', input, output, group], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = await new Promise<boolean>((resolve) => {
+    proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(true));
+    proc.once('exit', () => resolve(false));
+  });
+  if (!ready) throw new Error('bench/pass-through.ts exited before it joined its group (its stderr is above)');
+  return {
+    input,
+    group,
+    stop: async () => {
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      await exited;
+      await dropTopics(input, output);
+    },
+  };
+}
+
+async function latencyOf(start: () => Promise<{ input: string; group: string; service?: Service | undefined; stop: () => Promise<void> }>): Promise<Result[]> {
+  const worker = await start();
   const { input, group } = worker;
   const output = input.replace('bench-in-', 'bench-out-');
+  const stageHistograms = async (): Promise<Map<string, { sum: number; count: number }>> => (worker.service === undefined ? new Map() : histograms(worker.service.url));
   const reader = kafka.consumer({ groupId: `lat-reader-${tag()}`, maxWaitTimeInMs: 10 });
   const latencies: number[] = [];
   await reader.connect();
@@ -562,7 +589,7 @@ async function latencyOf(env: Record<string, string>): Promise<Result[]> {
   let n = 0;
   for (const rate of LATENCY_RATES) {
     latencies.length = 0;
-    const before = await histograms(worker.service.url);
+    const before = await stageHistograms();
     const seconds = LATENCY_SECONDS;
     const perTick = rate / 100;
     // Encoded before the clock starts: the generator's own JSON work would otherwise sit inside the latencies.
@@ -589,7 +616,7 @@ async function latencyOf(env: Record<string, string>): Promise<Result[]> {
     await sleep(3000);
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-    const stages = breakdown(before, await histograms(worker.service.url));
+    const stages = breakdown(before, await stageHistograms());
     out.push({ offeredPerSecond: rate, measured: sorted.length, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), maxMs: sorted[sorted.length - 1] ?? Number.NaN, lagPerSecond: lag, ...stages });
   }
   await send.close();
