@@ -209,7 +209,7 @@ async function startService(mode: 'run' | 'serve', env: Record<string, string>):
   // In the cgroup before node starts (it reads the limit once, when it sizes the heap); exec keeps the pid.
   const [command, ...args] = cgroupProcs === undefined ? argv : ['/bin/sh', '-c', `echo $$ > ${cgroupProcs} && exec "$@"`, 'sh', ...argv];
   const proc = spawn(command as string, args, {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: brokerList || '127.0.0.1:9092', ...SERVICE_ENV, ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), KAFKA_BROKERS: serviceBrokers(), ...SERVICE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -227,9 +227,19 @@ async function startService(mode: 'run' | 'serve', env: Record<string, string>):
   };
 }
 let brokerList = '';
+/** The brokers a service started by the bench connects to. */
+const serviceBrokers = (): string => brokerList || '127.0.0.1:9092';
 
 /** Fresh input/output/dead-letter topics and a worker (`run`) on them; `stop` ends the worker and drops the topics. */
-async function workerOnFreshTopics(env: Record<string, string> = {}): Promise<{ input: string; group: string; service: Service; stop: () => Promise<void> }> {
+/** What a latency run drives: a process reading `input` in `group`; `service` when it has /metrics to break down. */
+interface LatencyTarget {
+  readonly input: string;
+  readonly group: string;
+  readonly service?: Service | undefined;
+  stop(): Promise<void>;
+}
+
+async function workerOnFreshTopics(env: Record<string, string> = {}): Promise<LatencyTarget & { service: Service }> {
   const id = tag();
   const [input, output, dlq, group] = [`bench-in-${id}`, `bench-out-${id}`, `bench-dlq-${id}`, `bench-${id}`];
   await topics(input, output, dlq);
@@ -539,11 +549,11 @@ async function latency(): Promise<Result> {
 }
 
 /** Fresh topics and bench/pass-through.ts copying input to output, in a process of its own as the worker is. */
-async function passThroughOnFreshTopics(): Promise<{ input: string; group: string; service?: Service; stop: () => Promise<void> }> {
+async function passThroughOnFreshTopics(): Promise<LatencyTarget> {
   const id = tag();
   const [input, output, group] = [`bench-in-${id}`, `bench-out-${id}`, `bench-copy-${id}`];
   await topics(input, output);
-  const proc = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', `${ROOT}bench/pass-through.ts`, brokerList || '127.0.0.1:9092', input, output, group], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', `${ROOT}bench/pass-through.ts`, serviceBrokers(), input, output, group], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise<boolean>((resolve) => {
     proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(true));
     proc.once('exit', () => resolve(false));
@@ -561,7 +571,7 @@ async function passThroughOnFreshTopics(): Promise<{ input: string; group: strin
   };
 }
 
-async function latencyOf(start: () => Promise<{ input: string; group: string; service?: Service | undefined; stop: () => Promise<void> }>): Promise<Result[]> {
+async function latencyOf(start: () => Promise<LatencyTarget>): Promise<Result[]> {
   const worker = await start();
   const { input, group } = worker;
   const output = input.replace('bench-in-', 'bench-out-');
