@@ -1,5 +1,5 @@
 import type { RecordDecoder } from '../codec/index.js';
-import { readJsonlLines } from '../files/index.js';
+import { readLineChunks } from '../files/index.js';
 import type { ScoringEngine } from '../inference/index.js';
 import { ScorerError } from '../errors.js';
 import type { Decoded } from '../pipeline/index.js';
@@ -99,7 +99,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     else await out.write(result.scored);
     statistics.add(result.stats);
     scored += result.stats.count;
-    rowsDone = result.lastRow;
+    // A chunk of blank lines only has no last row of its own.
+    rowsDone = Math.max(rowsDone, result.lastRow);
     if (options.checkpointPath !== undefined && out.bytes !== undefined) {
       await writeCheckpoint(options.checkpointPath, { rowsDone, outputBytes: out.bytes, rejectsBytes: rejectFile.bytes, scored, rejected });
     }
@@ -112,36 +113,29 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     rejects = await RejectsFile.open(options.rejectsPath, checkpoint?.rejectsBytes);
     // One loop for both paths: chunks are scored (here, or by the scoring threads, a bounded number in flight) and
     // written in input order; an interrupt writes what was handed out, so the checkpoint stays a complete prefix.
-    const scoreInOrder = async <T extends { readonly row: number }>(rows: AsyncIterable<T>, score: (chunk: T[]) => Promise<ScoredRows>, maxInFlight: number): Promise<void> => {
+    const scoreInOrder = async <C>(chunks: AsyncIterable<C>, score: (chunk: C) => Promise<ScoredRows>, lastRow: (chunk: C) => number, maxInFlight: number): Promise<void> => {
       const inFlight: Array<Promise<ScoredRows>> = [];
-      const handOut = (chunk: T[]): void => {
+      for await (const chunk of chunks) {
+        rowsRead = lastRow(chunk);
         const scoring = score(chunk);
         scoring.catch(() => undefined); // awaited in order below; a later chunk failing first must not go unhandled
         inFlight.push(scoring);
-      };
-      let chunk: T[] = [];
-      for await (const row of rows) {
-        if (row.row <= skip) continue;
-        rowsRead = row.row;
-        chunk.push(row);
-        if (chunk.length >= options.chunkSize) {
-          handOut(chunk);
-          chunk = [];
-          if (inFlight.length >= maxInFlight) await write(await (inFlight.shift() as Promise<ScoredRows>));
-          if (options.signal?.aborted === true) {
-            completed = false;
-            break;
-          }
+        if (inFlight.length >= maxInFlight) await write(await (inFlight.shift() as Promise<ScoredRows>));
+        if (options.signal?.aborted === true) {
+          completed = false;
+          break;
         }
       }
-      if (completed && chunk.length > 0) handOut(chunk);
       while (inFlight.length > 0) await write(await (inFlight.shift() as Promise<ScoredRows>));
     };
     if (threads === undefined) {
-      await scoreInOrder(readSource(options.source), async (chunk) => scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt), 1);
+      const chunks = rowChunks(readSource(options.source), options.chunkSize, skip);
+      await scoreInOrder(chunks, async (chunk) => scoreRows(await decodeRows(chunk, options.decoder), options.engine, options.scoredAt), (chunk) => (chunk.at(-1) as SourceRow).row, 1);
     } else {
+      // The main thread only cuts the file's bytes into chunks of lines; the threads decode, score and encode them.
       const path = (options.source as Extract<SourceSpec, { kind: 'file' }>).path;
-      await scoreInOrder(readJsonlLines(path), (chunk) => threads.score(chunk), 2 * threads.size);
+      const chunks = readLineChunks(path, { linesPerChunk: options.chunkSize, skipLines: skip });
+      await scoreInOrder(chunks, (chunk) => threads.score(chunk), (chunk) => chunk.firstRow + chunk.lines - 1, 2 * threads.size);
     }
   } finally {
     await threads?.close();
@@ -174,6 +168,20 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
 /** Scoring threads apply to JSONL files (read as lines; other formats and topics are parsed on the main thread). */
 function parallelInput(options: BackfillOptions): boolean {
   return options.threads !== undefined && options.threads.count > 1 && options.source.kind === 'file' && fileFormat(options.source.path, options.source.format) === 'jsonl';
+}
+
+/** Rows after the first `skip`, in chunks of `size`. */
+async function* rowChunks(rows: AsyncIterable<SourceRow>, size: number, skip: number): AsyncGenerator<SourceRow[]> {
+  let chunk: SourceRow[] = [];
+  for await (const row of rows) {
+    if (row.row <= skip) continue;
+    chunk.push(row);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** File rows arrive parsed (or with why they could not be read); topic rows carry bytes for the configured codec. */

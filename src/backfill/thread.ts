@@ -1,8 +1,9 @@
 // A scoring thread of a parallel backfill: loads the pinned bundles itself, then scores the chunks of JSONL lines it
-// is sent through the same code as the main thread (parseJsonlLine → scoreRows), and sends the results back.
+// is sent (the file's bytes) through the code the main thread reads a file with (chunkRows → parseJsonlLine →
+// scoreRows), and sends the results back.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ScorerError, findScorerError } from '../errors.js';
-import { parseJsonlLine } from '../files/index.js';
+import { chunkRows, parseJsonlLine } from '../files/index.js';
 import { ScoringEngine } from '../inference/index.js';
 import { loadReadyBundle } from '../registry/index.js';
 import { scoreRows } from './score-rows.js';
@@ -30,8 +31,7 @@ try {
         .finally(() => port.close());
       return;
     }
-    const lines = request.text.split('\n');
-    const rows = Array.from(request.rows, (row, i) => ({ row, decoded: parseJsonlLine(row, lines[i] as string) }));
+    const rows = chunkRows(request).map(({ row, line }) => ({ row, decoded: parseJsonlLine(row, line) }));
     scoreRows(rows, engine, init.scoredAt, init.encodeJsonl === true ? jsonlText : undefined).then(
       // The encoded bytes and the statistics' numbers move to the main thread instead of being copied.
       (result) => port.postMessage({ type: 'scored', id: request.id, result } satisfies ThreadReply, [...(result.encoded === undefined ? [] : [result.encoded.buffer]), result.stats.numbers.buffer] as ArrayBuffer[]),

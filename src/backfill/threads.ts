@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { type ErrorCode, ScorerError } from '../errors.js';
+import type { LineChunk } from '../files/index.js';
 import { startThread } from '../lifecycle/index.js';
 import type { ScoredRows } from './score-rows.js';
 
@@ -14,10 +15,10 @@ export interface ThreadInit {
 }
 
 /**
- * A chunk goes as its lines joined by newlines (a line the reader split off holds none) and their row numbers: one
- * string and one array are cloned far faster than an object a line.
+ * A chunk goes as the file's bytes of its lines, moved (not copied) to the thread, and the row of its first line:
+ * the thread decodes and splits them, so the main thread does not touch a line.
  */
-export type ThreadRequest = { readonly type: 'score'; readonly id: number; readonly rows: Float64Array; readonly text: string } | { readonly type: 'close' };
+export type ThreadRequest = { readonly type: 'score'; readonly id: number; readonly firstRow: number; readonly bytes: Uint8Array } | { readonly type: 'close' };
 
 export type ThreadReply =
   | { readonly type: 'ready' }
@@ -95,16 +96,14 @@ export class ScoringThreads {
     return this.#threads.length;
   }
 
-  score(rows: ReadonlyArray<{ readonly row: number; readonly line: string }>): Promise<ScoredRows> {
+  score(chunk: LineChunk): Promise<ScoredRows> {
     if (this.#closed) return Promise.reject(new ScorerError('SHUTTING_DOWN', 'the scoring threads are closed'));
     const thread = this.#threads[this.#next] as Thread;
     this.#next = (this.#next + 1) % this.#threads.length;
     const id = this.#id++;
-    const numbers = Float64Array.from(rows, (r) => r.row);
-    const text = rows.map((r) => r.line).join('\n');
     return new Promise((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ type: 'score', id, rows: numbers, text } satisfies ThreadRequest, [numbers.buffer]);
+      thread.worker.postMessage({ type: 'score', id, firstRow: chunk.firstRow, bytes: chunk.bytes } satisfies ThreadRequest, [chunk.bytes.buffer as ArrayBuffer]);
     });
   }
 

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import avro from 'avsc';
 import { opportunitySchema } from '../contract/index.js';
 import { decodeJsonText } from '../codec/json.js';
 import type { ScorerError } from '../errors.js';
+import { chunkRows, readLineChunks } from './lines.js';
 
 /** One record read from a file, or why that row could not be read. `row` counts from 1. */
 export type FileRecord =
@@ -30,13 +29,7 @@ export async function* readRecords(path: string, format: RecordFileFormat = reco
 
 /** The non-blank lines of a JSONL file with their row numbers (blank lines count as rows but are skipped). */
 export async function* readJsonlLines(path: string): AsyncGenerator<{ readonly row: number; readonly line: string }> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  let row = 0;
-  for await (const line of lines) {
-    row++;
-    if (line.trim() === '') continue;
-    yield { row, line };
-  }
+  for await (const chunk of readLineChunks(path, { linesPerChunk: 1024 })) yield* chunkRows(chunk);
 }
 
 /**

@@ -13,7 +13,7 @@ const SAMPLE = fileURLToPath(new URL('../../../samples/opportunities.jsonl', imp
 const MODELS = fileURLToPath(new URL('../../../models/opportunity-scorer', import.meta.url));
 const lines = readFileSync(SAMPLE, 'utf8').trim().split('\n').slice(0, 3000);
 
-async function run(input: string, output: string, threads: number, shadow?: string) {
+async function run(input: string, output: string, threads: number, shadow?: string, extra: Partial<BackfillOptions> = {}) {
   const primary = await loadReadyBundle(join(MODELS, '2.0.0'));
   const shadowBundle = shadow === undefined ? undefined : await loadReadyBundle(join(MODELS, shadow));
   const engine = new ScoringEngine({ primary, shadow: shadowBundle }, { maxSize: 256, maxDelayMs: 0, queueMax: 1024 });
@@ -33,6 +33,7 @@ async function run(input: string, output: string, threads: number, shadow?: stri
     scoredAt: 'event',
     compare: shadow === undefined ? undefined : { threshold: 0.05, topK: 100 },
     threads: { count: threads, primaryDir: join(MODELS, '2.0.0'), shadowDir: shadow === undefined ? undefined : join(MODELS, shadow) },
+    ...extra,
   };
   return runBackfill(options);
 }
@@ -53,6 +54,28 @@ describe('backfill on scoring threads', () => {
     expect(strip(parallel)).toEqual(strip(single));
     expect(parallel).toMatchObject({ completed: true, rowsDone: 3003, scored: 3000, rejected: 2 });
     expect(parallel.compare?.rows).toBe(3000);
+  });
+
+  it('resumes an interrupted threaded run from its checkpoint to the bytes of an uninterrupted one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threads-'));
+    const input = join(dir, 'in.jsonl');
+    // CRLF breaks and blank lines: the resumed reader must skip lines exactly as the first run counted them.
+    writeFileSync(input, `${lines.slice(0, 1200).join('\r\n')}\r\n\r\n{"id": "x"\n${lines.slice(1200).join('\n')}`);
+    await run(input, join(dir, 'once.jsonl'), 1);
+    const abort = new AbortController();
+    let chunks = 0;
+    const first = await run(input, join(dir, 'part.jsonl'), 2, undefined, {
+      signal: abort.signal,
+      onProgress: () => {
+        if (++chunks === 3) abort.abort();
+      },
+    });
+    expect(first.completed).toBe(false);
+    expect(first.rowsDone).toBeGreaterThanOrEqual(768);
+    const second = await run(input, join(dir, 'part.jsonl'), 2, undefined, { resume: true });
+    expect(second).toMatchObject({ completed: true, resumedFrom: first.rowsDone, rowsDone: 3002, scored: 3000, rejected: 1 });
+    expect(readFileSync(join(dir, 'part.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'once.jsonl'), 'utf8'));
+    expect(readFileSync(join(dir, 'part.jsonl.rejects.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'once.jsonl.rejects.jsonl'), 'utf8'));
   });
 
   it('a thread that cannot load its bundle fails the start with the reason (the other threads are closed)', async () => {
