@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import {
   Admin,
   type BaseOptions,
-  compatibilityPartitioner,
   Consumer,
   findErrorBy,
   FetchIsolationLevels,
@@ -12,7 +11,6 @@ import {
   type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
-  type MessageToProduce,
   ProduceAcks,
   Producer,
   type SASLOptions,
@@ -25,6 +23,7 @@ import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
 import { MAX_SEND_BYTES, sizedGroups } from '../sized.js';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
+import { javaCompatiblePartitioner, toProduce } from './records.js';
 
 /** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
 const MAX_QUEUED = 4_096;
@@ -54,7 +53,7 @@ export class PlatformaticPort implements port.KafkaPort {
       idempotent: true,
       acks: ProduceAcks.ALL,
       // The Java-compatible partitioner: a key lands on the same partition whichever client wrote it.
-      partitioner: compatibilityPartitioner,
+      partitioner: javaCompatiblePartitioner,
       autocreateTopics: false,
       // An idempotent producer retries for ever unless given a bound above one; the worker retries with backoff.
       ...(options.boundedRetries === true ? { retries: 5, retryDelay: 200 } : {}),
@@ -77,7 +76,7 @@ export class PlatformaticPort implements port.KafkaPort {
       idempotent: true,
       transactionalId,
       acks: ProduceAcks.ALL,
-      partitioner: compatibilityPartitioner,
+      partitioner: javaCompatiblePartitioner,
       autocreateTopics: false,
       // InitProducerId must say "no producer yet" (-1/-1): with the client's default 0/0 the coordinator answers
       // PRODUCER_FENCED for ever once an earlier owner of this transactional id died (a killed worker, a moved
@@ -641,21 +640,6 @@ function toSourceRecord(m: Msg): SourceRecord {
     timestamp: m.timestamp.toString(),
     key: m.key ?? null,
     value: m.value ?? null,
-    headers,
-  };
-}
-
-function toProduce(m: port.OutMessage): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {
-  const headers = new Map<Buffer, Buffer>();
-  for (const [k, v] of Object.entries(m.headers)) {
-    // Repeated headers stay repeated on the wire only through kafkajs; here the last value of a list is kept.
-    const value = Array.isArray(v) ? (v as ReadonlyArray<Buffer | string>).at(-1) : (v as Buffer | string);
-    if (value !== undefined) headers.set(Buffer.from(k), Buffer.isBuffer(value) ? value : Buffer.from(value));
-  }
-  return {
-    topic: m.topic,
-    ...(m.key === null ? {} : { key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key) }),
-    value: m.value,
     headers,
   };
 }
