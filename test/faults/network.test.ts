@@ -112,7 +112,7 @@ describe('fault suite: network faults through Toxiproxy', () => {
       expect(f.missing, `missing ${f.missing}; worker log:\n${worker.logs().slice(-3000)}`).toBe(0);
       if (fault.rejoins === true) expect(seen.joins, worker.logs().slice(-3000)).toBeGreaterThan(1);
       expect(r.entries.filter((e) => e.topic === topics.dlq).length).toBe(0);
-      if (delivery === 'exactly-once') expect(f.duplicated).toBe(0);
+      if (delivery === 'exactly-once') expect(f.duplicated, `duplicated ${f.duplicated}; worker log:\n${worker.logs().slice(-20_000)}`).toBe(0);
       worker.signal('SIGTERM');
       expect(await Promise.race([worker.exited, sleep(60_000).then(() => 'still running 60 s after SIGTERM')]), worker.logs().slice(-3000)).toBe(0);
     }, TIMEOUT);
@@ -150,7 +150,7 @@ describe('fault suite: network faults through Toxiproxy', () => {
     expect(worker.logs()).toContain('SCHEMA_REGISTRY_UNAVAILABLE');
     expect(f.missing, worker.logs().slice(-3000)).toBe(0);
     expect(r.entries.filter((e) => e.topic === topics.dlq).map((e) => e.headers['dlq-reason'])).toEqual([]);
-    if (delivery === 'exactly-once') expect(f.duplicated).toBe(0);
+    if (delivery === 'exactly-once') expect(f.duplicated, `duplicated ${f.duplicated}; worker log:\n${worker.logs().slice(-20_000)}`).toBe(0);
     worker.signal('SIGTERM');
     expect(await Promise.race([worker.exited, sleep(60_000).then(() => 'still running 60 s after SIGTERM')]), worker.logs().slice(-3000)).toBe(0);
   }, TIMEOUT);
