@@ -6,11 +6,12 @@ import { type ICreateToxicBody, type Proxy, Toxiproxy } from 'toxiproxy-node-cli
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { confluentSchemaRegistry, frameConfluent } from '../../src/codec/index.js';
 import { avroType, opportunitySchema, validateOpportunity } from '../../src/contract/index.js';
-import { testAdmin, testKafka, uniqueName } from '../helpers/kafka.js';
-import { sampleEvents } from '../helpers/ledger.js';
+import { testAdmin, testKafka, testPort, uniqueName } from '../helpers/kafka.js';
+import { ledgerReport, sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
 import { type WorkerProcess, spawnWorker } from '../helpers/worker.js';
 import { FULL, TIMEOUT, audit, figures, metricValue, sleep, stream } from './support.js';
+import { readTopics } from '../../src/ledger/index.js';
 
 const RATE = 500;
 /** How long each fault lasts: the issue's figures in the full profile, shorter in CI. */
@@ -112,7 +113,13 @@ describe('fault suite: network faults through Toxiproxy', () => {
       expect(f.missing, `missing ${f.missing}; worker log:\n${worker.logs().slice(-3000)}`).toBe(0);
       if (fault.rejoins === true) expect(seen.joins, worker.logs().slice(-3000)).toBeGreaterThan(1);
       expect(r.entries.filter((e) => e.topic === topics.dlq).length).toBe(0);
-      if (delivery === 'exactly-once') expect(f.duplicated, `duplicated ${f.duplicated}; worker log:\n${worker.logs().slice(-20_000)}`).toBe(0);
+      if (delivery === 'exactly-once' && f.duplicated > 0) {
+        // The audit reads through kafkajs (with the project's aborted-transaction fix); a second reader through
+        // @platformatic/kafka tells a real duplicate from a record of an aborted transaction that got through.
+        const other = await readTopics(testPort({ KAFKA_CLIENT: 'platformatic' }), [topics.output, topics.dlq], { until: (es) => new Set(es.map((e) => e.id)).size >= ids.length, timeoutMs: 60_000, idleMs: 3_000 });
+        const again = ledgerReport(other, topics.output, ids);
+        expect(f.duplicated, `duplicated ${f.duplicated} (read again through @platformatic/kafka: ${again.duplicated.length}); worker log:\n${worker.logs().slice(-20_000)}`).toBe(0);
+      }
       worker.signal('SIGTERM');
       expect(await Promise.race([worker.exited, sleep(60_000).then(() => 'still running 60 s after SIGTERM')]), worker.logs().slice(-3000)).toBe(0);
     }, TIMEOUT);
