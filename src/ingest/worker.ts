@@ -303,8 +303,8 @@ export class KafkaWorker {
 
   /**
    * Exactly-once: where the partition stands now (Publisher.settle). Done before its first batch after each join,
-   * since the starting offset the consumer fetched may predate a former owner's commit that was still completing,
-   * and again before a failed publish is tried again. Records below the result are skipped (#unwritten).
+   * since the starting offset the consumer fetched may predate a commit that was still completing (a former owner's,
+   * or this member's own just before a rejoin), and again before a failed publish is tried again. Records below the result are skipped (#unwritten).
    */
   async #settle(batch: FetchedBatch): Promise<bigint> {
     const committed = await this.#publisher.settle(batch.topic, batch.partition);

@@ -29,15 +29,17 @@ export interface Publisher {
   /** The partitions ("topic:partition") this member owns after a join. */
   assigned(partitions: ReadonlySet<string>): void;
   /**
-   * Exactly-once: claims the partition's transactional id before any work on it, so an earlier owner's open
-   * transaction ends and it can commit nothing more (at-least-once: nothing to do).
+   * Exactly-once: claims the partition's transactional id anew (a new producer epoch) before any work on it, so an
+   * earlier owner's open transaction ends and it can commit nothing more, and a transaction still completing (ours
+   * too) has completed when this resolves (at-least-once: nothing to do).
    */
   fence(topic: string, partition: number): Promise<void>;
   /**
-   * Exactly-once: claims the partition's transactional id (so a transaction an earlier owner, or an earlier attempt of
-   * this one, left committing has ended either way) and returns the group's committed offset for it: records below
-   * it are written already and must not be processed again. The consumer's own starting offset cannot say this, as
-   * neither client asks for stable offsets (KIP-447's require_stable). At-least-once: 0, nothing is checked.
+   * Exactly-once: claims the partition's transactional id anew (fence: so a transaction an earlier owner, an earlier
+   * attempt of this one or this member's last commit left completing has completed either way) and returns the
+   * group's committed offset for it: records below it are written already and must not be processed again. The
+   * consumer's own starting offset cannot say this, as neither client asks for stable offsets (KIP-447's
+   * require_stable). At-least-once: 0, nothing is checked.
    */
   settle(topic: string, partition: number): Promise<bigint>;
   /** Why the publisher cannot write now (empty when it can). */
@@ -193,6 +195,11 @@ class ExactlyOncePublisher implements Publisher {
   }
 
   async fence(topic: string, partition: number): Promise<void> {
+    // A new producer each time, so the claim is a new InitProducerId even when this member owns the id already: the
+    // coordinator answers it only once every earlier transaction of the id, our own last one included, has completed
+    // (its markers written, its offsets in the group). A commit is acknowledged before that, so a producer that has
+    // committed cannot serve as the barrier (kafkajs's OffsetFetch has no require_stable to wait instead).
+    await this.#producers.discard(topic, partition);
     try {
       await (await this.#producers.get(topic, partition)).fence();
     } catch (err) {

@@ -83,6 +83,10 @@ export class PlatformaticPort implements port.KafkaPort {
       // partition), so the id could never be used again.
       producerId: -1n,
       producerEpoch: -1,
+      // A claim waits out the id's completing transaction (CONCURRENT_TRANSACTIONS, milliseconds): back off from
+      // 20 ms rather than the client's flat second, to about 3 s in all.
+      retries: 8,
+      retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.min(1_000, 20 * 2 ** (attempt - 1)),
     });
     // beginTransaction sends InitProducerId (claiming the id); a fence begins the next transaction early, since
     // ending an empty one would be refused by the coordinator.
