@@ -280,7 +280,15 @@ export class KafkaWorker {
             // A commit that failed may have reached the coordinator (a timeout after EndTxn, say): before trying
             // again, learn where the partition stands, and write nothing its committed offset covers.
             if (attempts++ > 0 && (await this.#settle(batch)) > BigInt(last.offset)) return true;
-            return this.#publish(batch, processed, last.offset);
+            try {
+              return await this.#publish(batch, processed, last.offset);
+            } catch (err) {
+              // The attempt may have committed. Whatever ends this handler now (a retry that succeeds, a heartbeat
+              // that throws and the client fetching the chunk again without a rejoin), the partition is settled
+              // again before anything more of it is written.
+              this.#settled.delete(partitionKey(batch));
+              throw err;
+            }
           },
           isRunning,
           isStale,

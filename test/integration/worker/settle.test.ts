@@ -1,8 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { FetchedBatch, KafkaPort } from '../../../src/kafka/index.js';
 import { readTopics } from '../../../src/ledger/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import type { ProcessedChunk, SourceRecord } from '../../../src/pipeline/index.js';
-import { kafkaJsPort, testAdmin, testKafka } from '../../helpers/kafka.js';
+import { kafkaJsPort, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
 import { testWorker, workerTopics } from '../../helpers/service.js';
 
 const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', pretty: false });
@@ -24,6 +25,59 @@ const copy = (records: readonly SourceRecord[]): Promise<ProcessedChunk> =>
     dropped: 0,
     scoredTimes: [],
   });
+
+/**
+ * The port of the client under test, with one fault to arm: the next transaction commits, and then its caller is told
+ * it failed (its answer lost, as on a reset connection); the heartbeat after that throws once, as kafkajs's does on a
+ * reset connection, which ends the batch handler and makes kafkajs fetch the partition again without a rejoin.
+ */
+function ambiguousCommitPort(port: KafkaPort): { port: KafkaPort; arm: () => void; fired: () => boolean } {
+  let armed = false;
+  let fired = false;
+  let failHeartbeat = false;
+  const batch = (b: FetchedBatch): FetchedBatch => ({
+    topic: b.topic,
+    partition: b.partition,
+    records: b.records,
+    isRunning: () => b.isRunning(),
+    isStale: () => b.isStale(),
+    heartbeat: () => {
+      if (!failHeartbeat) return b.heartbeat();
+      failHeartbeat = false;
+      return Promise.reject(new Error('injected: the heartbeat failed on a reset connection'));
+    },
+    resolve: (offset) => b.resolve(offset),
+    commitIfNecessary: () => b.commitIfNecessary(),
+    transactionOffsets: (offset) => b.transactionOffsets(offset),
+  });
+  const wrapped: KafkaPort = {
+    client: port.client,
+    admin: () => port.admin(),
+    producer: (options) => port.producer(options),
+    transactionalProducer: async (id) => {
+      const producer = await port.transactionalProducer(id);
+      return {
+        fence: () => producer.fence(),
+        close: () => producer.close(),
+        commit: async (messages, offsets) => {
+          await producer.commit(messages, offsets);
+          if (!armed) return;
+          armed = false;
+          fired = true;
+          failHeartbeat = true;
+          throw new Error('injected: the commit took effect, but its answer was lost');
+        },
+      };
+    },
+    groupConsumer: (options, events) => {
+      const consumer = port.groupConsumer(options, events);
+      return { run: (eachBatch) => consumer.run((b) => eachBatch(batch(b))), stop: () => consumer.stop(), disconnect: () => consumer.disconnect() };
+    },
+    readRange: (topic, partition, start, end) => port.readRange(topic, partition, start, end),
+    tail: (topics, onRecord) => port.tail(topics, onRecord),
+  };
+  return { port: wrapped, arm: () => (armed = true), fired: () => fired };
+}
 
 describe('exactly-once: a partition is settled before its records are written', () => {
   it("a commit that failed after it took effect (another holder of the partition's transactional id committed it) is not written again", async () => {
@@ -59,6 +113,33 @@ describe('exactly-once: a partition is settled before its records are written', 
     // chunk committed and write nothing; 10 and 11 follow as usual.
     await send(5, 10);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await send(10, 12);
+    await until('all twelve written', async () => (await outputs()).length >= 12);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await outputs()).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `in-${i}`).sort());
+  });
+  it('a commit that took effect but was reported failed, then a heartbeat that throws (the chunk fetched again without a rejoin): nothing is written twice', async () => {
+    const kafka = testKafka();
+    const admin = await testAdmin(kafka);
+    const topics = await workerTopics(admin, 1);
+    const producer = kafka.producer();
+    await producer.connect();
+    onTestFinished(() => producer.disconnect());
+    const send = (from: number, to: number): Promise<unknown> =>
+      producer.send({ topic: topics.input, messages: Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: `in-${from + i}` })) });
+
+    const faulty = ambiguousCommitPort(testPort());
+    const worker = testWorker(topics, { kafka: faulty.port, delivery: 'exactly-once', chunkSize: 100, logger, retry: { initialMs: 50, maxMs: 200 }, process: copy });
+    onTestFinished(() => worker.stop());
+    await worker.start();
+    const outputs = async (): Promise<string[]> =>
+      (await readTopics(kafkaJsPort(kafka), [topics.output], { idleMs: 1_000, timeoutMs: 20_000 })).map((e) => e.value.toString());
+
+    await send(0, 5);
+    await until('the first five written', async () => (await outputs()).length === 5);
+    faulty.arm();
+    await send(5, 10);
+    await until('the armed fault fired', () => faulty.fired());
     await send(10, 12);
     await until('all twelve written', async () => (await outputs()).length >= 12);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
