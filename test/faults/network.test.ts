@@ -6,12 +6,12 @@ import { type ICreateToxicBody, type Proxy, Toxiproxy } from 'toxiproxy-node-cli
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { confluentSchemaRegistry, frameConfluent } from '../../src/codec/index.js';
 import { avroType, opportunitySchema, validateOpportunity } from '../../src/contract/index.js';
+import { readTopics } from '../../src/ledger/index.js';
 import { testAdmin, testKafka, testPort, uniqueName } from '../helpers/kafka.js';
 import { ledgerReport, sampleEvents } from '../helpers/ledger.js';
 import { workerTopics } from '../helpers/service.js';
 import { type WorkerProcess, spawnWorker } from '../helpers/worker.js';
 import { FULL, TIMEOUT, audit, figures, metricValue, sleep, stream } from './support.js';
-import { readTopics } from '../../src/ledger/index.js';
 
 const RATE = 500;
 /** How long each fault lasts: the issue's figures in the full profile, shorter in CI. */

@@ -7,9 +7,9 @@ const SEED = 0x9747b28c;
 /**
  * Java's Kafka murmur2 (org.apache.kafka.common.utils.Utils.murmur2) in 32-bit integer arithmetic. The client's own
  * (`compatibilityPartitioner`) gives the same numbers through BigInt, at about 1.4 µs a key against 0.05 here (its
- * BigInts were 2.4 % of the worker's thread at full speed, by profile, before their collection). No maintained package offers it for bytes (npm's murmur2-partitioner hashes
- * strings by UTF-16 code unit and is unmaintained), and test/unit/kafka/platformatic/records.test.ts holds this one to
- * the client's and to Kafka's own test vectors.
+ * BigInts were 2.4 % of the worker's thread at full speed, by profile, before their collection). No maintained
+ * package offers it for bytes (npm's murmur2-partitioner hashes strings by UTF-16 code unit and is unmaintained), and
+ * test/unit/kafka/platformatic/records.test.ts holds this one to the client's and to Kafka's own test vectors.
  */
 export function murmur2(data: Uint8Array): number {
   const length = data.length;
