@@ -283,9 +283,9 @@ export class KafkaWorker {
             try {
               return await this.#publish(batch, processed, last.offset);
             } catch (err) {
-              // The attempt may have committed. Whatever ends this handler now (a retry that succeeds, a heartbeat
-              // that throws and the client fetching the chunk again without a rejoin), the partition is settled
-              // again before anything more of it is written.
+              // The attempt may have committed. However this handler goes on (a retry, or a heartbeat that throws
+              // and kafkajs fetching the chunk again without a rejoin), the partition is settled again before
+              // anything more of it is written.
               this.#settled.delete(partitionKey(batch));
               throw err;
             }
@@ -312,7 +312,8 @@ export class KafkaWorker {
   /**
    * Exactly-once: where the partition stands now (Publisher.settle). Done before its first batch after each join,
    * since the starting offset the consumer fetched may predate a commit that was still completing (a former owner's,
-   * or this member's own just before a rejoin), and again before a failed publish is tried again. Records below the result are skipped (#unwritten).
+   * or this member's own just before a rejoin), and again before a failed publish is tried again. Records below the
+   * result are skipped (#unwritten).
    */
   async #settle(batch: FetchedBatch): Promise<bigint> {
     const committed = await this.#publisher.settle(batch.topic, batch.partition);
