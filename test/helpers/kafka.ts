@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { inject, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { createKafkaPort, type KafkaPort } from '../../src/kafka/index.js';
+import { createKafkaPort, type GroupConsumerOptions, type KafkaPort } from '../../src/kafka/index.js';
 import { KafkaJsPort } from '../../src/kafka/kafkajs/adapter.js';
 import { createLogger } from '../../src/logging/index.js';
 
@@ -42,6 +42,24 @@ export function clientEnv(): Record<string, string> {
 export function testPort(env: Record<string, string> = {}): KafkaPort {
   const config = loadConfig({ env: { KAFKA_BROKERS: testBrokers().join(','), LOG_LEVEL: 'silent', ...clientEnv(), ...env } });
   return createKafkaPort(config.kafka, createLogger({ level: 'silent', pretty: false }));
+}
+
+/** Group consumer options for a test that reads `topics` from the beginning: short timeouts, small fetches. */
+export function testGroupOptions(groupId: string, topics: readonly string[], options: Partial<GroupConsumerOptions> = {}): GroupConsumerOptions {
+  return {
+    groupId,
+    topics,
+    fromBeginning: true,
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 60_000,
+    heartbeatIntervalMs: 1_000,
+    maxWaitMs: 100,
+    maxBytes: 10 << 20,
+    maxBytesPerPartition: 1 << 20,
+    concurrency: 1,
+    commits: { intervalMs: 0 },
+    ...options,
+  };
 }
 
 /** The port over a given kafkajs client: the independent reader tests check results with. */

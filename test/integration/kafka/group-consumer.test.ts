@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { FetchedBatch, GroupConsumer } from '../../../src/kafka/index.js';
-import { createTestTopic, testAdmin, testKafka, testPort, uniqueName } from '../../helpers/kafka.js';
+import { createTestTopic, testAdmin, testGroupOptions, testKafka, testPort, uniqueName } from '../../helpers/kafka.js';
 
 describe('the group consumer (the port, the client under test)', () => {
   it("hands a partition's fetched records over as one batch, not the first record alone and the rest after it", async () => {
@@ -17,19 +17,7 @@ describe('the group consumer (the port, the client under test)', () => {
     let all!: () => void;
     const done = new Promise<void>((resolve) => (all = resolve));
     const consumer: GroupConsumer = port.groupConsumer(
-      {
-        groupId: uniqueName('group'),
-        topics: [topic],
-        fromBeginning: true,
-        sessionTimeoutMs: 10_000,
-        rebalanceTimeoutMs: 60_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitMs: 100,
-        maxBytes: 10 << 20,
-        maxBytesPerPartition: 1 << 20,
-        concurrency: 4,
-        commits: { intervalMs: 0 },
-      },
+      testGroupOptions(uniqueName('group'), [topic], { concurrency: 4 }),
       { joined: () => undefined, rebalancing: () => undefined, stopped: () => undefined, crashed: () => undefined },
     );
     onTestFinished(async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { FetchedBatch } from '../../../src/kafka/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import { createPublisher } from '../../../src/publish/index.js';
-import { createTestTopic, testAdmin, testKafka, testPort, uniqueName } from '../../helpers/kafka.js';
+import { createTestTopic, testAdmin, testGroupOptions, testKafka, testPort, uniqueName } from '../../helpers/kafka.js';
 
 const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', pretty: false });
 
@@ -31,19 +31,7 @@ describe('the exactly-once publisher (the client under test)', () => {
     let failed!: (err: unknown) => void;
     const done = new Promise<void>((resolve, reject) => ((finished = resolve), (failed = reject)));
     const consumer = port.groupConsumer(
-      {
-        groupId,
-        topics: [input],
-        fromBeginning: true,
-        sessionTimeoutMs: 10_000,
-        rebalanceTimeoutMs: 60_000,
-        heartbeatIntervalMs: 1_000,
-        maxWaitMs: 100,
-        maxBytes: 10 << 20,
-        maxBytesPerPartition: 1 << 20,
-        concurrency: 1,
-        commits: false,
-      },
+      testGroupOptions(groupId, [input], { commits: false }),
       { joined: () => undefined, rebalancing: () => undefined, stopped: () => undefined, crashed: (err) => failed(err) },
     );
     onTestFinished(async () => {

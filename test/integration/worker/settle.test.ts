@@ -4,7 +4,7 @@ import { readTopics } from '../../../src/ledger/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import type { ProcessedChunk, SourceRecord } from '../../../src/pipeline/index.js';
 import { kafkaJsPort, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
-import { testWorker, workerTopics } from '../../helpers/service.js';
+import { type Topics, testWorker, workerTopics } from '../../helpers/service.js';
 
 const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', pretty: false });
 
@@ -79,22 +79,35 @@ function ambiguousCommitPort(port: KafkaPort): { port: KafkaPort; arm: () => voi
   return { port: wrapped, arm: () => (armed = true), fired: () => fired };
 }
 
+/**
+ * A one-partition exactly-once worker over `port` that copies its input, started; `send` writes inputs `in-<from>`…
+ * `in-<to - 1>` and `outputs` reads the output topic back (read_committed, through kafkajs).
+ */
+async function exactlyOnceWorker(port: KafkaPort): Promise<{
+  kafka: ReturnType<typeof testKafka>;
+  topics: Topics;
+  send: (from: number, to: number) => Promise<unknown>;
+  outputs: () => Promise<string[]>;
+}> {
+  const kafka = testKafka();
+  const topics = await workerTopics(await testAdmin(kafka), 1);
+  const producer = kafka.producer();
+  await producer.connect();
+  onTestFinished(() => producer.disconnect());
+  const worker = testWorker(topics, { kafka: port, delivery: 'exactly-once', chunkSize: 100, logger, retry: { initialMs: 50, maxMs: 200 }, process: copy });
+  onTestFinished(() => worker.stop());
+  await worker.start();
+  return {
+    kafka,
+    topics,
+    send: (from, to) => producer.send({ topic: topics.input, messages: Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: `in-${from + i}` })) }),
+    outputs: async () => (await readTopics(kafkaJsPort(kafka), [topics.output], { idleMs: 1_000, timeoutMs: 20_000 })).map((e) => e.value.toString()),
+  };
+}
+
 describe('exactly-once: a partition is settled before its records are written', () => {
   it("a commit that failed after it took effect (another holder of the partition's transactional id committed it) is not written again", async () => {
-    const kafka = testKafka();
-    const admin = await testAdmin(kafka);
-    const topics = await workerTopics(admin, 1);
-    const producer = kafka.producer();
-    await producer.connect();
-    onTestFinished(() => producer.disconnect());
-    const send = (from: number, to: number): Promise<unknown> =>
-      producer.send({ topic: topics.input, messages: Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: `in-${from + i}` })) });
-
-    const worker = testWorker(topics, { delivery: 'exactly-once', chunkSize: 100, logger, retry: { initialMs: 50, maxMs: 200 }, process: copy });
-    onTestFinished(() => worker.stop());
-    await worker.start();
-    const outputs = async (): Promise<string[]> =>
-      (await readTopics(kafkaJsPort(kafka), [topics.output], { idleMs: 1_000, timeoutMs: 20_000 })).map((e) => e.value.toString());
+    const { kafka, topics, send, outputs } = await exactlyOnceWorker(testPort());
 
     await send(0, 5);
     await until('the first five written', async () => (await outputs()).length === 5);
@@ -118,22 +131,10 @@ describe('exactly-once: a partition is settled before its records are written', 
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await outputs()).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `in-${i}`).sort());
   });
-  it('a commit that took effect but was reported failed, then a heartbeat that throws (the chunk fetched again without a rejoin): nothing is written twice', async () => {
-    const kafka = testKafka();
-    const admin = await testAdmin(kafka);
-    const topics = await workerTopics(admin, 1);
-    const producer = kafka.producer();
-    await producer.connect();
-    onTestFinished(() => producer.disconnect());
-    const send = (from: number, to: number): Promise<unknown> =>
-      producer.send({ topic: topics.input, messages: Array.from({ length: to - from }, (_, i) => ({ key: `k${from + i}`, value: `in-${from + i}` })) });
 
+  it('a commit that took effect but was reported failed, then a heartbeat that throws (the chunk fetched again without a rejoin): nothing is written twice', async () => {
     const faulty = ambiguousCommitPort(testPort());
-    const worker = testWorker(topics, { kafka: faulty.port, delivery: 'exactly-once', chunkSize: 100, logger, retry: { initialMs: 50, maxMs: 200 }, process: copy });
-    onTestFinished(() => worker.stop());
-    await worker.start();
-    const outputs = async (): Promise<string[]> =>
-      (await readTopics(kafkaJsPort(kafka), [topics.output], { idleMs: 1_000, timeoutMs: 20_000 })).map((e) => e.value.toString());
+    const { send, outputs } = await exactlyOnceWorker(faulty.port);
 
     await send(0, 5);
     await until('the first five written', async () => (await outputs()).length === 5);
