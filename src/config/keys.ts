@@ -206,7 +206,7 @@ export const configKeys = {
   CONSUMER_COMMIT_INTERVAL_MS: key({
     schema: int(0, 60_000),
     default: '0',
-    doc: 'At-least-once: 0 commits offsets after every published chunk, so a crash repeats at most the chunks in flight; a larger value commits at most that often (fewer commit round trips, more repeats after a crash). Exactly-once commits inside each transaction.',
+    doc: 'At-least-once: 0 commits offsets after every published chunk, so a crash repeats at most the chunks in flight; a larger value commits at most that often, with both clients (fewer commit round trips; a crash or a rebalance repeats up to an interval of records), and what is resolved when the worker drains. Exactly-once commits inside each transaction.',
     allowed: 'integer milliseconds, 0–60000',
   }),
   TRANSACTION_MAX_RECORDS: key({

@@ -1,6 +1,6 @@
 // Before kafkajs: replaces its aborted-transaction filter (see aborted.ts).
 import './aborted.js';
-import { type Admin, AssignerProtocol, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type PartitionAssigner, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import { type Admin, AssignerProtocol, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Offsets, type PartitionAssigner, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 import { ScorerError } from '../../errors.js';
 import type { SourceRecord } from '../../pipeline/index.js';
@@ -198,6 +198,17 @@ class KafkaJsTransactions implements port.TransactionalProducer {
 class KafkaJsGroupConsumer implements port.GroupConsumer {
   readonly #options: port.GroupConsumerOptions;
   readonly #consumer: Consumer;
+  /** With a commit interval: the next offset of each partition's last resolved record, until it is committed. */
+  readonly #resolved = new Map<string, { readonly topic: string; readonly partition: number; readonly offset: string }>();
+  /** Bumped at every rebalance and join: a batch of an older generation adds nothing to commit. */
+  #generation = 0;
+  #lastCommitAt = 0;
+  #stopping = false;
+  /**
+   * The running consumer's own commit of given offsets (kafkajs hands it to every batch): unlike
+   * `Consumer.commitOffsets`, it sends once, with no retries that would outlast the generation or hold up a drain.
+   */
+  #commitOffsets: ((offsets: Offsets) => Promise<void>) | undefined;
 
   constructor(kafka: Kafka, options: port.GroupConsumerOptions, events: port.GroupEvents) {
     this.#options = options;
@@ -214,28 +225,94 @@ class KafkaJsGroupConsumer implements port.GroupConsumer {
       ...(options.copartitioned === true ? { partitionAssigners: [copartitionedAssigner] } : {}),
     });
     const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.#consumer.events;
-    this.#consumer.on(GROUP_JOIN, (e) => events.joined(new Map(Object.entries(e.payload.memberAssignment))));
-    this.#consumer.on(REBALANCING, () => events.rebalancing());
+    // Offsets resolved but not committed before a rebalance are the last generation's: committed with the next one,
+    // they could overwrite the progress of a partition's new owner. Their records are read again (at-least-once).
+    this.#consumer.on(GROUP_JOIN, (e) => {
+      this.#generation++;
+      this.#resolved.clear();
+      events.joined(new Map(Object.entries(e.payload.memberAssignment)));
+    });
+    this.#consumer.on(REBALANCING, () => {
+      this.#generation++;
+      this.#resolved.clear();
+      events.rebalancing();
+    });
     this.#consumer.on(STOP, () => events.stopped());
     this.#consumer.on(CRASH, (e) => events.crashed(e.payload.error, e.payload.restart));
   }
 
   async run(eachBatch: (batch: port.FetchedBatch) => Promise<void>): Promise<void> {
     const { commits, groupId } = this.#options;
+    this.#stopping = false;
+    this.#resolved.clear();
+    this.#commitOffsets = undefined;
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning });
+    const intervalMs = commits === false ? 0 : commits.intervalMs;
     await this.#consumer.run({
-      autoCommit: commits !== false,
-      // Threshold 1: every batch's resolved offsets are committed before the next (a crash repeats only what was
-      // in flight). An interval trades that for fewer commit round trips.
-      ...(commits !== false && commits.intervalMs > 0 ? { autoCommitInterval: commits.intervalMs } : { autoCommitThreshold: 1 }),
+      // No interval: kafkajs commits every batch's resolved offsets before the next (threshold 1), so a crash repeats
+      // only what was in flight, and it commits them before it rejoins. An interval is kept here instead: kafkajs's
+      // autoCommitInterval bounds only commitOffsetsIfNecessary, and its runner commits after every batch anyway.
+      autoCommit: commits !== false && intervalMs === 0,
+      ...(commits !== false && intervalMs === 0 ? { autoCommitThreshold: 1 } : {}),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.concurrency,
-      eachBatch: (payload) => eachBatch(toFetchedBatch(payload, groupId)),
+      eachBatch: commits === false || intervalMs === 0 ? (payload) => eachBatch(toFetchedBatch(payload, groupId)) : (payload) => this.#withIntervalCommits(payload, eachBatch, intervalMs),
     });
   }
 
-  stop(): Promise<void> {
+  /**
+   * A batch under a commit interval. Its resolved offsets are committed when an interval has passed since the last
+   * commit; before the batch's failure goes up (kafkajs rejoins or retries after it, as its own autoCommit does); and
+   * when the consumer is stopping, before kafkajs leaves the group.
+   */
+  async #withIntervalCommits(payload: EachBatchPayload, eachBatch: (batch: port.FetchedBatch) => Promise<void>, intervalMs: number): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const send = (offsets: Offsets): Promise<void> => payload.commitOffsetsIfNecessary(offsets);
+    this.#commitOffsets = send;
+    const commit = (): Promise<void> => this.#commitResolved(send);
+    const generation = this.#generation;
+    const batch: port.FetchedBatch = {
+      ...toFetchedBatch(payload, this.#options.groupId),
+      resolve: (offset) => {
+        payload.resolveOffset(offset);
+        if (generation === this.#generation) this.#resolved.set(`${topic}:${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+      },
+      commitIfNecessary: () => (Date.now() - this.#lastCommitAt >= intervalMs ? commit() : Promise.resolve()),
+    };
+    try {
+      await eachBatch(batch);
+    } catch (err) {
+      await commit().catch(() => undefined);
+      throw err;
+    }
+    if (this.#stopping || !payload.isRunning()) await commit();
+  }
+
+  /** Commits what is resolved; an entry resolved again meanwhile stays for the next commit. */
+  async #commitResolved(send: (offsets: Offsets) => Promise<void>): Promise<void> {
+    if (this.#resolved.size === 0) return;
+    const taken = [...this.#resolved.values()];
+    const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const r of taken) {
+      let list = topics.get(r.topic);
+      if (list === undefined) topics.set(r.topic, (list = []));
+      list.push({ partition: r.partition, offset: r.offset });
+    }
+    this.#lastCommitAt = Date.now();
+    await send({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+    for (const r of taken) {
+      const key = `${r.topic}:${r.partition}`;
+      if (this.#resolved.get(key) === r) this.#resolved.delete(key);
+    }
+  }
+
+  async stop(): Promise<void> {
+    // Batches that end from here on commit what they resolved themselves; what earlier ones left is committed
+    // first, while the member is still in its generation (kafkajs's stop leaves the group).
+    this.#stopping = true;
+    const send = this.#commitOffsets;
+    if (send !== undefined) await this.#commitResolved(send).catch(() => undefined);
     return this.#consumer.stop();
   }
 

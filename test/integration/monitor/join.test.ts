@@ -10,6 +10,7 @@ import { clientEnv, testAdmin, testKafka } from '../../helpers/kafka.js';
 import { produceJson, sampleEvents } from '../../helpers/ledger.js';
 import { type Figures, type Outcome, expectedFigures, figureDifferences, monitorGet, monitorTopics, outcomesOf, produceOutcomes, readAll, shuffled } from '../../helpers/monitor.js';
 import { startInProcess } from '../../helpers/service.js';
+import { until } from '../../helpers/wait.js';
 
 interface Unmatched {
   readonly partitions: number[];
@@ -18,14 +19,6 @@ interface Unmatched {
 }
 
 const BUNDLE = 'opportunity-scorer';
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('outcome monitor', () => {
   it('joins 20,000 scored events with their shuffled outcomes (10 % early, 2 % with no prediction): live figures equal an independent computation, every id accounted for', async () => {
