@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { committedOnly, isAbortKey } from '../aborted.js';
 
 /**
  * kafkajs 2.2.4 (its last release) hands read_committed consumers records of aborted transactions. A fetch response
@@ -17,30 +18,24 @@ interface Message {
   readonly batchContext: { readonly producerId: string; readonly inTransaction: boolean };
 }
 
-interface AbortedTransaction {
+interface KafkaJsAbortedTransaction {
   readonly firstOffset: string;
   readonly producerId: string;
 }
 
-/** The key of an ABORT control record: version 0, type 0. */
-const ABORT_KEY = Buffer.from([0, 0, 0, 0]);
-
 /** The records of `messages` (in offset order) that belong to no aborted transaction. */
-export function withoutAborted({ messages, abortedTransactions }: { messages: readonly Message[]; abortedTransactions?: readonly AbortedTransaction[] }): Message[] {
+export function withoutAborted({ messages, abortedTransactions }: { messages: readonly Message[]; abortedTransactions?: readonly KafkaJsAbortedTransaction[] }): Message[] {
   if (abortedTransactions === undefined || abortedTransactions.length === 0) return [...messages];
-  const pending = abortedTransactions.map((t) => ({ first: BigInt(t.firstOffset), producer: String(t.producerId) })).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-  const aborting = new Set<string>();
-  let next = 0;
-  return messages.filter((m) => {
-    const offset = BigInt(m.offset);
-    for (let t = pending[next]; t !== undefined && t.first <= offset; t = pending[++next]) aborting.add(t.producer);
-    const producer = String(m.batchContext.producerId);
-    if (m.isControlRecord === true && m.key !== null && Buffer.from(m.key).equals(ABORT_KEY)) {
-      aborting.delete(producer);
-      return true; // kafkajs drops control records itself
-    }
-    return !(m.batchContext.inTransaction && aborting.has(producer));
-  });
+  const keep = committedOnly(abortedTransactions.map((t) => ({ firstOffset: BigInt(t.firstOffset), producerId: String(t.producerId) })));
+  return messages.filter((m) =>
+    keep({
+      lastOffset: BigInt(m.offset),
+      producerId: String(m.batchContext.producerId),
+      transactional: m.batchContext.inTransaction,
+      // kafkajs drops control records itself, after this.
+      abortMarker: m.isControlRecord === true && isAbortKey(m.key),
+    }),
+  );
 }
 
 /** Marks the installed filter: a module graph evaluated again (a test runner's isolation) finds it in place. */

@@ -1,3 +1,5 @@
+// Before any fetch: read_committed consumers see no record of an aborted transaction (see aborted.ts).
+import './aborted.js';
 import { readFileSync } from 'node:fs';
 import {
   Admin,
