@@ -44,7 +44,7 @@ export class KafkaJsPort implements port.KafkaPort {
     await producer.connect();
     return {
       send: async (messages, bytes) => {
-        for (const group of sizedGroups(messages, MAX_SEND_BYTES, bytes)) await producer.sendBatch({ topicMessages: byTopic(group), acks: -1 });
+        for (const group of sizedGroups(messages, MAX_SEND_BYTES, bytes)) await producer.sendBatch({ topicMessages: topicMessages(group), acks: -1 });
       },
       close: () => producer.disconnect(),
     };
@@ -170,7 +170,7 @@ class KafkaJsTransactions implements port.TransactionalProducer {
     this.#fenced = true;
     const tx = await this.#producer.transaction();
     try {
-      for (const group of sizedGroups(messages)) await tx.sendBatch({ topicMessages: byTopic(group), acks: -1 });
+      for (const group of sizedGroups(messages)) await tx.sendBatch({ topicMessages: topicMessages(group), acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: offsets.groupId,
         topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.next.toString() }] }],
@@ -293,14 +293,8 @@ class KafkaJsGroupConsumer implements port.GroupConsumer {
   async #commitResolved(send: (offsets: Offsets) => Promise<void>): Promise<void> {
     if (this.#resolved.size === 0) return;
     const taken = [...this.#resolved.values()];
-    const topics = new Map<string, Array<{ partition: number; offset: string }>>();
-    for (const r of taken) {
-      let list = topics.get(r.topic);
-      if (list === undefined) topics.set(r.topic, (list = []));
-      list.push({ partition: r.partition, offset: r.offset });
-    }
     this.#lastCommitAt = Date.now();
-    await send({ topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
+    await send({ topics: byTopic(taken, ({ partition, offset }) => ({ partition, offset })).map(([topic, partitions]) => ({ topic, partitions })) });
     for (const r of taken) {
       const key = `${r.topic}:${r.partition}`;
       if (this.#resolved.get(key) === r) this.#resolved.delete(key);
@@ -340,14 +334,19 @@ function toSourceRecord(topic: string, partition: number, m: KafkaMessage): Sour
   return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers ?? {} };
 }
 
-function byTopic(messages: readonly port.OutMessage[]): TopicMessages[] {
-  const topics = new Map<string, TopicMessages['messages']>();
-  for (const m of messages) {
-    let list = topics.get(m.topic);
-    if (list === undefined) topics.set(m.topic, (list = []));
-    list.push({ key: m.key, value: m.value, headers: m.headers as Record<string, Buffer | string | Array<Buffer | string>> });
+/** kafkajs takes messages and offsets grouped by topic: `entry` of each item, in order, under its topic. */
+function byTopic<T extends { readonly topic: string }, E>(items: readonly T[], entry: (item: T) => E): Array<[string, E[]]> {
+  const topics = new Map<string, E[]>();
+  for (const item of items) {
+    let list = topics.get(item.topic);
+    if (list === undefined) topics.set(item.topic, (list = []));
+    list.push(entry(item));
   }
-  return [...topics].map(([topic, msgs]) => ({ topic, messages: msgs }));
+  return [...topics];
+}
+
+function topicMessages(messages: readonly port.OutMessage[]): TopicMessages[] {
+  return byTopic(messages, (m) => ({ key: m.key, value: m.value, headers: m.headers as Record<string, Buffer | string | Array<Buffer | string>> })).map(([topic, msgs]) => ({ topic, messages: msgs }));
 }
 
 /** kafkajs's form of the co-partitioned assignment (kafka/assignment.ts). */
