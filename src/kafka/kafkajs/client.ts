@@ -5,10 +5,25 @@ import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig as KafkaJsConfig, ty
 import type { KafkaConfig } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
 
+/**
+ * kafkajs warnings about what this project chose on purpose, said where it chose it: a bounded producer's retries
+ * (KafkaJsPort.producer). Every start would warn of them, and nobody can act on it; they log at info, once. kafkajs
+ * gives its log lines no code, so its text is the only handle.
+ */
+const CHOSEN_WARNINGS = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+
 /** Builds the kafkajs client from the typed config; kafkajs's own log lines go to pino under component "kafkajs". */
 export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
-  const transient = new Set<string>();
+  const seen = new Set<string>();
+  const infoOnce = (kind: string, fields: Record<string, unknown>, message: string): void => {
+    if (seen.has(kind)) {
+      log.debug(fields, message);
+      return;
+    }
+    if (seen.size < 1_000) seen.add(kind);
+    log.info(fields, message);
+  };
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: [...config.brokers],
@@ -26,20 +41,12 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
           // Connection) and a request it is about to retry (retryCount). Both reach this service as a thrown error
           // or a crash event, which it logs itself; here they are transient protocol conditions (a coordinator
           // loading, a transaction still settling), so each kind is an info line once, then debug.
-          if (entry.namespace === 'Connection' || 'retryCount' in rest) {
-            const kind = `${entry.namespace}:${message}`;
-            if (transient.has(kind)) {
-              log.debug(fields, message);
-            } else {
-              if (transient.size < 1_000) transient.add(kind);
-              log.info(fields, message);
-            }
-            break;
-          }
-          log.error(fields, message);
+          if (entry.namespace === 'Connection' || 'retryCount' in rest) infoOnce(`${entry.namespace}:${message}`, fields, message);
+          else log.error(fields, message);
           break;
         case KafkaLogLevel.WARN:
-          log.warn(fields, message);
+          if (CHOSEN_WARNINGS.has(message)) infoOnce(message, fields, message);
+          else log.warn(fields, message);
           break;
         case KafkaLogLevel.INFO:
           log.info(fields, message);
