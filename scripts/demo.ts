@@ -8,7 +8,7 @@
 //
 // Any configuration key works as usual (e.g. DELIVERY=exactly-once npm run demo).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 // Before kafkajs itself: the project replaces kafkajs's aborted-transaction filter as kafkajs loads, and refuses to run
@@ -126,8 +126,9 @@ console.log(`done: ${scored} scored, ${deadLettered} dead-lettered in ${seconds.
 // The loop: a monitor of its own (fresh group and store, so reruns start clean) joins the scored events with the
 // outcomes the sample's labels describe.
 const runId = Date.now();
+const storePath = `${tmpdir()}/opportunity-scorer-demo-${runId}.sqlite`;
 const monitorConfig = loadConfig({
-  env: { ...env, HTTP_PORT: String(config.http.port === 0 ? 0 : config.http.port + 1), MONITOR_GROUP: `demo-monitor-${runId}`, MONITOR_WINDOW_MS: String(365 * 86_400_000), MONITOR_STORE_PATH: `${tmpdir()}/opportunity-scorer-demo-${runId}.sqlite` },
+  env: { ...env, HTTP_PORT: String(config.http.port === 0 ? 0 : config.http.port + 1), MONITOR_GROUP: `demo-monitor-${runId}`, MONITOR_WINDOW_MS: String(365 * 86_400_000), MONITOR_STORE_PATH: storePath },
   file: env.CONFIG_FILE,
 });
 const monitor = await MonitorService.start({ config: monitorConfig, logger, version: 'demo' });
@@ -165,6 +166,8 @@ const shutdown = async (): Promise<void> => {
   await reader.disconnect();
   await monitor.close();
   await service.close();
+  // The store was this run's alone (a rerun starts a fresh one): leave nothing behind in the temporary directory.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${storePath}${suffix}`, { force: true });
   process.exit(0);
 };
 if (args.exit) await shutdown();
