@@ -9,6 +9,7 @@ import { clientEnv, testAdmin, testKafka } from '../../helpers/kafka.js';
 import { produceJson, sampleEvents } from '../../helpers/ledger.js';
 import { testWorker, workerTopics } from '../../helpers/service.js';
 import { freePort } from '../../helpers/worker.js';
+import { until } from '../../helpers/wait.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
@@ -20,13 +21,6 @@ const portIsFree = (port: number): Promise<boolean> =>
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
 
 describe('service lifecycle', () => {
   it('a start that fails after the HTTP port is open closes it again and leaves no consumer in the group', async () => {
@@ -64,7 +58,7 @@ describe('service lifecycle', () => {
     });
     try {
       await worker.start();
-      await until('the worker to fail', () => worker.lifecycle.is('failed'));
+      await until('the worker to fail', () => worker.lifecycle.is('failed'), 30_000, 100);
       expect(worker.lifecycle.failure).toMatch(/processing failed: Cannot read properties of undefined/);
       expect(worker.readiness().ready).toBe(false);
       await new Promise((resolve) => setTimeout(resolve, 300)); // a retry loop would have called again by now

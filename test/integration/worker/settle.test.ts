@@ -5,16 +5,10 @@ import { createLogger } from '../../../src/logging/index.js';
 import type { ProcessedChunk, SourceRecord } from '../../../src/pipeline/index.js';
 import { kafkaJsPort, testAdmin, testKafka, testPort } from '../../helpers/kafka.js';
 import { type Topics, testWorker, workerTopics } from '../../helpers/service.js';
+import { until } from '../../helpers/wait.js';
 
 const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', pretty: false });
 
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
 
 /** Copies each input value to the output topic, so the test can count what was written for each input record. */
 const copy = (records: readonly SourceRecord[]): Promise<ProcessedChunk> =>
@@ -110,7 +104,7 @@ describe('exactly-once: a partition is settled before its records are written', 
     const { kafka, topics, send, outputs } = await exactlyOnceWorker(testPort());
 
     await send(0, 5);
-    await until('the first five written', async () => (await outputs()).length === 5);
+    await until('the first five written', async () => (await outputs()).length === 5, 60_000, 100);
 
     // What an ambiguous commit leaves: the worker's transactional id (group.topic.partition) has committed the next
     // chunk's outputs and offsets, but the worker's producer is told its commit failed (here: it was fenced).
@@ -127,7 +121,7 @@ describe('exactly-once: a partition is settled before its records are written', 
     await send(5, 10);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await send(10, 12);
-    await until('all twelve written', async () => (await outputs()).length >= 12);
+    await until('all twelve written', async () => (await outputs()).length >= 12, 60_000, 100);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await outputs()).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `in-${i}`).sort());
   });
@@ -137,12 +131,12 @@ describe('exactly-once: a partition is settled before its records are written', 
     const { send, outputs } = await exactlyOnceWorker(faulty.port);
 
     await send(0, 5);
-    await until('the first five written', async () => (await outputs()).length === 5);
+    await until('the first five written', async () => (await outputs()).length === 5, 60_000, 100);
     faulty.arm();
     await send(5, 10);
-    await until('the armed fault fired', () => faulty.fired());
+    await until('the armed fault fired', () => faulty.fired(), 60_000, 100);
     await send(10, 12);
-    await until('all twelve written', async () => (await outputs()).length >= 12);
+    await until('all twelve written', async () => (await outputs()).length >= 12, 60_000, 100);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await outputs()).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `in-${i}`).sort());
   });
