@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { Consumer as PltConsumer, MessagesStreamModes, Producer as PltProducer, ProduceAcks, compatibilityPartitioner } from '@platformatic/kafka';
+// Before kafkajs itself: the adapter replaces kafkajs's aborted-transaction filter as kafkajs loads.
+import { kafkaJsAdmin } from '../src/kafka/kafkajs/adapter.js';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createDecoder, createEncoder } from '../src/codec/index.js';
@@ -124,7 +126,7 @@ const tag = (): string => `${Date.now().toString(36)}${Math.random().toString(36
 async function topics(...names: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+  await kafkaJsAdmin(admin).createTopics(names.map((topic) => ({ topic, partitions: PARTITIONS })));
   await admin.disconnect();
 }
 
@@ -852,7 +854,7 @@ async function monitor(): Promise<Result> {
   await admin.connect();
   const tag = Date.now();
   const topics = { scored: `bench-mon-scored-${tag}`, outcomes: `bench-mon-outcomes-${tag}`, evaluated: `bench-mon-evaluated-${tag}`, dlq: `bench-mon-dlq-${tag}` };
-  await admin.createTopics({ waitForLeaders: true, topics: Object.values(topics).map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+  await kafkaJsAdmin(admin).createTopics(Object.values(topics).map((topic) => ({ topic, partitions: PARTITIONS })));
   const producer = kafka.producer();
   await producer.connect();
   const now = Date.now();

@@ -36,3 +36,18 @@ export async function requireTopics(admin: KafkaAdmin, topics: readonly string[]
     );
   }
 }
+
+/**
+ * Waits until every partition of `topics` has a leader. Right after a topic is created the broker's metadata may not
+ * know it yet (UNKNOWN_TOPIC_OR_PARTITION) as well as show it without leaders: both mean "not yet", so a read that
+ * fails is tried again until the deadline (kafkajs's own wait gave up on the first, and failed test set-ups under
+ * load with "This server does not host this topic-partition").
+ */
+export async function untilLeaders(topics: readonly string[], haveLeaders: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await haveLeaders().catch(() => false)) return;
+    if (Date.now() > deadline) throw new ScorerError('KAFKA_UNAVAILABLE', `no leader for the partitions of ${topics.join(', ')} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

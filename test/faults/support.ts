@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type AclEntry, type AclOperationTypes, AclPermissionTypes, type AclResourceTypes, type Admin, Kafka, type Producer, ResourcePatternTypes, logLevel } from 'kafkajs';
 import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { SASL_PASSWORD, SASL_USER, clientEnv, testSaslBrokers, uniqueName } from '../helpers/kafka.js';
+import { SASL_PASSWORD, SASL_USER, clientEnv, createTopics, testSaslBrokers, uniqueName } from '../helpers/kafka.js';
 import { type LedgerEntry, type LedgerReport, ledgerReport, readLedger } from '../helpers/ledger.js';
 import type { Topics } from '../helpers/service.js';
 import { type WorkerProcess, freePort } from '../helpers/worker.js';
@@ -143,7 +143,7 @@ export async function ownBroker(): Promise<{ readonly address: string; readonly 
   const admin = kafka.admin();
   await admin.connect();
   const names = { input: uniqueName('in'), output: uniqueName('out'), dlq: uniqueName('dlq'), group: uniqueName('group') };
-  await admin.createTopics({ waitForLeaders: true, topics: [names.input, names.output, names.dlq].map((topic) => ({ topic, numPartitions: 4 })) });
+  await createTopics(admin, [names.input, names.output, names.dlq], 4);
   await admin.disconnect();
   const workerEnv = { KAFKA_BROKERS: address, INPUT_TOPICS: names.input, OUTPUT_TOPIC: names.output, DLQ_TOPIC: names.dlq, CONSUMER_GROUP: names.group };
   return { address, kafka, topics: { ...names, env: workerEnv }, stop: () => broker('stop'), start: () => broker('start') };

@@ -3,7 +3,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { inject, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { createKafkaPort, type GroupConsumerOptions, type KafkaPort } from '../../src/kafka/index.js';
-import { KafkaJsPort } from '../../src/kafka/kafkajs/adapter.js';
+import { KafkaJsPort, kafkaJsAdmin } from '../../src/kafka/kafkajs/adapter.js';
 import { createLogger } from '../../src/logging/index.js';
 
 /** The broker the global setup found (KAFKA_BROKERS, testcontainers or the local JVM broker). */
@@ -81,10 +81,15 @@ export async function testAdmin(kafka: Kafka = testKafka()): Promise<Admin> {
   return admin;
 }
 
+/** Creates topics as the service does: through the port's kafkajs admin, which waits until every partition has a leader. */
+export function createTopics(admin: Admin, topics: readonly string[], partitions: number): Promise<void> {
+  return kafkaJsAdmin(admin).createTopics(topics.map((topic) => ({ topic, partitions })));
+}
+
 /** Creates a topic with a unique name and deletes it when the test finishes. */
 export async function createTestTopic(admin: Admin, partitions = 1, prefix = 'topic'): Promise<string> {
   const topic = uniqueName(prefix);
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  await createTopics(admin, [topic], partitions);
   onTestFinished(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   });

@@ -6,7 +6,7 @@ import { onTestFinished } from 'vitest';
 import { brier, calibrationError, logLoss, meanAbsoluteError, precisionAtK, rocAuc } from '../../src/evaluation/index.js';
 import { outcomeOfSample } from '../../src/cli/outcomes-command.js';
 import { type LedgerEntry, readTopics } from '../../src/ledger/index.js';
-import { kafkaJsPort, testBrokers, uniqueName } from './kafka.js';
+import { createTopics, kafkaJsPort, testBrokers, uniqueName } from './kafka.js';
 import { type Topics, workerTopics } from './service.js';
 
 export interface MonitorTopics extends Topics {
@@ -26,7 +26,7 @@ export async function monitorTopics(admin: Admin, partitions = 4): Promise<Monit
   const outcomes = uniqueName('outcomes');
   const evaluated = uniqueName('evaluated');
   const outcomesDlq = uniqueName('outcomes-dlq');
-  await admin.createTopics({ waitForLeaders: true, topics: [outcomes, evaluated, outcomesDlq].map((topic) => ({ topic, numPartitions: partitions })) });
+  await createTopics(admin, [outcomes, evaluated, outcomesDlq], partitions);
   onTestFinished(async () => {
     await admin.deleteTopics({ topics: [outcomes, evaluated, outcomesDlq] }).catch(() => undefined);
   });

@@ -4,7 +4,7 @@ import { ScorerService } from '../../src/service/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { KafkaWorker, type WorkerOptions } from '../../src/ingest/index.js';
-import { clientEnv, testBrokers, testPort, uniqueName } from './kafka.js';
+import { clientEnv, createTopics, testBrokers, testPort, uniqueName } from './kafka.js';
 
 export interface Topics {
   readonly input: string;
@@ -20,7 +20,7 @@ export async function workerTopics(admin: Admin, partitions = 4): Promise<Topics
   const input = uniqueName('in');
   const output = uniqueName('out');
   const dlq = uniqueName('dlq');
-  await admin.createTopics({ waitForLeaders: true, topics: [input, output, dlq].map((topic) => ({ topic, numPartitions: partitions })) });
+  await createTopics(admin, [input, output, dlq], partitions);
   onTestFinished(async () => {
     await admin.deleteTopics({ topics: [input, output, dlq] }).catch(() => undefined);
   });

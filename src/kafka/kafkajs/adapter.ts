@@ -7,6 +7,7 @@ import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
 import { MAX_SEND_BYTES, sizedGroups } from '../sized.js';
+import { untilLeaders } from '../topics.js';
 
 /** The Kafka port over kafkajs. */
 export class KafkaJsPort implements port.KafkaPort {
@@ -123,20 +124,25 @@ export class KafkaJsPort implements port.KafkaPort {
 }
 
 /** The port's admin over a connected kafkajs admin client. */
-function kafkaJsAdmin(admin: Admin): port.KafkaAdmin {
+export function kafkaJsAdmin(admin: Admin): port.KafkaAdmin {
   const offsets = async (topic: string): Promise<port.PartitionOffsets[]> =>
     (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
   return {
     listTopics: () => admin.listTopics(),
     createTopics: async (specs) => {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
           replicationFactor: -1, // broker default: works on one node and on a cluster
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
+      });
+      const topics = specs.map((s) => s.topic);
+      await untilLeaders(topics, async () => {
+        const md = await admin.fetchTopicMetadata({ topics });
+        return topics.every((t) => md.topics.find((m) => m.name === t)?.partitions.every((p) => p.leader >= 0) === true);
       });
     },
     partitions: async (topic) => {

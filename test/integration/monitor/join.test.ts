@@ -6,7 +6,7 @@ import { outcomesReplayCommand } from '../../../src/cli/outcomes-command.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging/index.js';
 import { MonitorService } from '../../../src/service/index.js';
-import { clientEnv, testAdmin, testKafka } from '../../helpers/kafka.js';
+import { clientEnv, createTopics, testAdmin, testKafka } from '../../helpers/kafka.js';
 import { produceJson, sampleEvents } from '../../helpers/ledger.js';
 import { type Figures, type Outcome, expectedFigures, figureDifferences, monitorGet, monitorTopics, outcomesOf, produceOutcomes, readAll, shuffled } from '../../helpers/monitor.js';
 import { startInProcess } from '../../helpers/service.js';
@@ -102,7 +102,7 @@ describe('outcome monitor', () => {
     const admin = await testAdmin(kafka);
     const t = await monitorTopics(admin, 2);
     const outcomes = `${t.outcomes}-4`;
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: outcomes, numPartitions: 4 }] });
+    await createTopics(admin, [outcomes], 4);
     onTestFinished(() => admin.deleteTopics({ topics: [outcomes] }).catch(() => undefined));
     const config = loadConfig({ env: { ...clientEnv(), ...t.monitorEnv('x'), OUTCOMES_TOPIC: outcomes, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', LOG_LEVEL: 'silent' } });
     const err = await MonitorService.start({ config, logger: createLogger({ level: 'silent', pretty: false }), version: 'test' }).then(

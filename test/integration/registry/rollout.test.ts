@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testAdmin, testKafka, uniqueName } from '../../helpers/kafka.js';
+import { createTopics, testAdmin, testKafka, uniqueName } from '../../helpers/kafka.js';
 import { ledgerReport, produceJson, readLedger, sampleEvents } from '../../helpers/ledger.js';
 import { startInProcess, workerTopics } from '../../helpers/service.js';
 
@@ -9,7 +9,7 @@ describe('rollout on the real broker', () => {
     const admin = await testAdmin(kafka);
     const topics = await workerTopics(admin);
     const shadowTopic = uniqueName('shadow');
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: shadowTopic, numPartitions: 2 }] });
+    await createTopics(admin, [shadowTopic], 2);
     const events = sampleEvents(3_000, 'shadow');
     await produceJson(kafka, topics.input, events);
     const service = await startInProcess({ ...topics.env, SHADOW_MODEL: 'opportunity-scorer@staging', SHADOW_TOPIC: shadowTopic });
