@@ -25,7 +25,9 @@ import type * as port from '../port.js';
 import { bufferedRange, type RangeSink } from '../range.js';
 import { MAX_SEND_BYTES, sizedGroups } from '../sized.js';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
-import { javaCompatiblePartitioner, toProduce } from './records.js';
+import { untilLeaders } from '../topics.js';
+import { javaCompatiblePartitioner, toProduce, toSourceRecord } from './records.js';
+import { PlatformaticTail } from './tail.js';
 
 /** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
 const MAX_QUEUED = 4_096;
@@ -168,23 +170,8 @@ export class PlatformaticPort implements port.KafkaPort {
     };
   }
 
-  async tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<port.TailReader> {
-    const consumer = this.#throwAwayConsumer('tail');
-    try {
-      const stream = await consumer.consume({ topics: [...topics], mode: MessagesStreamModes.EARLIEST, autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
-      stream.on('data', (m: Msg) => onRecord(toSourceRecord(m)));
-      stream.on('error', (err: Error) => this.#log.warn({ err }, 'tail reader failed'));
-      return {
-        joined: true,
-        close: async () => {
-          await stream.close().catch(() => undefined);
-          await consumer.close(true);
-        },
-      };
-    } catch (err) {
-      await consumer.close(true).catch(() => undefined);
-      throw err;
-    }
+  tail(topics: readonly string[], onRecord: (record: SourceRecord) => void): Promise<port.TailReader> {
+    return PlatformaticTail.open(topics, onRecord, () => this.#throwAwayConsumer('tail'), this.#log);
   }
 
   #throwAwayConsumer(kind: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
@@ -218,17 +205,11 @@ class PlatformaticAdmin implements port.KafkaAdmin {
         configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
       });
     }
-    await this.#waitForLeaders(specs.map((s) => s.topic));
-  }
-
-  async #waitForLeaders(topics: string[]): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const md = await this.#admin.metadata({ topics, forceUpdate: true }).catch(() => undefined);
-      if (md !== undefined && topics.every((t) => md.topics.get(t)?.partitions.every((p) => p.leader >= 0) === true)) return;
-      if (Date.now() > deadline) throw new ScorerError('KAFKA_UNAVAILABLE', `no leader for the partitions of ${topics.join(', ')} after 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const topics = specs.map((s) => s.topic);
+    await untilLeaders(topics, async () => {
+      const md = await this.#admin.metadata({ topics, forceUpdate: true });
+      return topics.every((t) => md.topics.get(t)?.partitions.every((p) => p.leader >= 0) === true);
+    });
   }
 
   async partitions(topic: string): Promise<number[]> {
@@ -630,24 +611,6 @@ function baseOptions(config: KafkaConfig): BaseOptions {
 function toSasl(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
   const mechanism = ({ plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const)[sasl.mechanism];
   return { mechanism, username: sasl.username, password: sasl.password };
-}
-
-function toSourceRecord(m: Msg): SourceRecord {
-  const headers: Record<string, Buffer | Buffer[]> = {};
-  for (const [k, v] of m.headerEntries) {
-    const name = k.toString();
-    const seen = headers[name];
-    headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
-  }
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: m.offset.toString(),
-    timestamp: m.timestamp.toString(),
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers,
-  };
 }
 
 /** @platformatic/kafka's form of the co-partitioned assignment (kafka/assignment.ts). */

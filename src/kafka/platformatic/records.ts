@@ -1,4 +1,5 @@
-import type { MessageToProduce } from '@platformatic/kafka';
+import type { Message, MessageToProduce } from '@platformatic/kafka';
+import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
 
 const M = 0x5bd1e995;
@@ -68,6 +69,25 @@ export function toProduce(m: port.OutMessage): MessageToProduce<Buffer, Buffer, 
     topic: m.topic,
     ...(m.key === null ? {} : { key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key) }),
     value: m.value,
+    headers,
+  };
+}
+
+/** A consumed message as the pipeline's source record (offsets and timestamps as strings, headers by name). */
+export function toSourceRecord(m: Message<Buffer, Buffer, Buffer, Buffer>): SourceRecord {
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  for (const [k, v] of m.headerEntries) {
+    const name = k.toString();
+    const seen = headers[name];
+    headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v];
+  }
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset.toString(),
+    timestamp: m.timestamp.toString(),
+    key: m.key ?? null,
+    value: m.value ?? null,
     headers,
   };
 }
