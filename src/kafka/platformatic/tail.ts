@@ -93,12 +93,13 @@ export class PlatformaticTail implements port.TailReader {
   }
 
   async #reopen(reason: string): Promise<void> {
+    if (this.#closed) return;
+    // From here the old stream delivers nothing: what it still holds is read again by the new one. There is none
+    // when the last opening failed: then the reader starts after what it delivered.
     const old = this.#current;
-    if (this.#closed || old === undefined) return;
-    // From here the old stream delivers nothing: what it still holds is read again by the new one.
     this.#current = undefined;
     const from = new Map(this.#delivered);
-    if (old.stream.readableLength === 0) {
+    if (old !== undefined && old.stream.readableLength === 0) {
       for (const [key, offset] of old.stream.offsetsToFetch) {
         const [topic, partition] = splitKey(key);
         if (offset > (from.get(key)?.offset ?? -1n)) from.set(key, { topic, partition, offset });
@@ -106,7 +107,7 @@ export class PlatformaticTail implements port.TailReader {
     }
     this.#reopens++;
     this.#log.warn({ reason, reopens: this.#reopens, partitions: from.size }, 'the tail reader stopped fetching: opening it again where it stopped');
-    await stopConsumer(old);
+    if (old !== undefined) await stopConsumer(old);
     if (this.#closed) return;
     await this.#start([...from.values()]);
   }

@@ -74,6 +74,28 @@ describe('the tail reader', () => {
     expect(once(seen)).toBe(true);
   });
 
+  it('(platformatic) whose reopening failed (no broker to be had) goes on from what it delivered at the next one', async () => {
+    const kafka = testKafka();
+    const topic = await createTestTopic(await testAdmin(kafka), 2, 'tail');
+    const seen: SourceRecord[] = [];
+    let unreachable = false;
+    const maybeUnreachable = (): Consumer<Buffer, Buffer, Buffer, Buffer> =>
+      unreachable ? new Consumer({ clientId: uniqueName('tail'), bootstrapBrokers: ['127.0.0.1:1'], groupId: uniqueName('tail'), retries: 0 }) : consumer();
+    await transaction(kafka, topic, values('a', 30), 'commit');
+    const tail = await PlatformaticTail.open([topic], (r) => seen.push(r), maybeUnreachable, logger);
+    onTestFinished(() => tail.close());
+    await until('the first 30', () => seen.length >= 30, 30_000);
+    unreachable = true;
+    await expect(tail.reopen('test: no broker')).rejects.toThrow();
+    unreachable = false;
+    await transaction(kafka, topic, values('b', 20), 'commit');
+    await tail.reopen('test: the broker again');
+    await until('50 in all', () => seen.length >= 50, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(seen.map((r) => r.value?.toString()).sort()).toEqual([...values('a', 30), ...values('b', 20)].sort());
+    expect(once(seen)).toBe(true);
+  });
+
   it('(platformatic) whose watchdog fires at every check (a hair trigger) reopens again and again, and still loses and repeats nothing', async () => {
     const kafka = testKafka();
     const topic = await createTestTopic(await testAdmin(kafka), 2, 'tail');
