@@ -9,8 +9,6 @@ import {
   FetchIsolationLevels,
   type GroupPartitionsAssigner,
   ListOffsetTimestamps,
-  type Message,
-  type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
   ProduceAcks,
@@ -26,15 +24,13 @@ import { bufferedRange, type RangeSink } from '../range.js';
 import { MAX_SEND_BYTES, sizedGroups } from '../sized.js';
 import { COPARTITIONED_PROTOCOL, copartitionedAssignment } from '../assignment.js';
 import { untilLeaders } from '../topics.js';
-import { javaCompatiblePartitioner, toProduce, toSourceRecord } from './records.js';
+import { type BufferConsumer, type BufferStream, type Msg, javaCompatiblePartitioner, toProduce, toSourceRecord } from './records.js';
 import { PlatformaticTail } from './tail.js';
 
 /** Records fetched but not yet handed to the worker before the stream is paused (memory: about 2 MiB of JSON events). */
 const MAX_QUEUED = 4_096;
 /** Records of one partition handed over at a time (the worker cuts them into chunks). */
 const MAX_BATCH = 1_024;
-
-type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /** The Kafka port over @platformatic/kafka. */
 export class PlatformaticPort implements port.KafkaPort {
@@ -136,7 +132,7 @@ export class PlatformaticPort implements port.KafkaPort {
 
   async #readInto(topic: string, partition: number, sink: RangeSink): Promise<() => Promise<void>> {
     const consumer = this.#throwAwayConsumer('range');
-    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    let stream: BufferStream;
     try {
       stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.MANUAL, offsets: [{ topic, partition, offset: sink.next() }], autocommit: false });
     } catch (err) {
@@ -174,7 +170,7 @@ export class PlatformaticPort implements port.KafkaPort {
     return PlatformaticTail.open(topics, onRecord, () => this.#throwAwayConsumer('tail'), this.#log);
   }
 
-  #throwAwayConsumer(kind: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
+  #throwAwayConsumer(kind: string): BufferConsumer {
     return new Consumer({
       ...this.#base,
       groupId: `opportunity-scorer-${kind}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
@@ -280,8 +276,8 @@ class PlatformaticGroupConsumer implements port.GroupConsumer {
   readonly #options: port.GroupConsumerOptions;
   readonly #events: port.GroupEvents;
   readonly #log: Logger;
-  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
-  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #consumer: BufferConsumer | undefined;
+  #stream: BufferStream | undefined;
   #eachBatch: ((batch: port.FetchedBatch) => Promise<void>) | undefined;
   /** Bumped on every rebalance and join: batches of an older epoch are stale. */
   #epoch = 0;
@@ -355,7 +351,7 @@ class PlatformaticGroupConsumer implements port.GroupConsumer {
     this.#events.joined(this.#assignment());
   }
 
-  #open(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<MessagesStream<Buffer, Buffer, Buffer, Buffer>> {
+  #open(consumer: BufferConsumer): Promise<BufferStream> {
     return consumer.consume({
       topics: [...this.#options.topics],
       mode: MessagesStreamModes.COMMITTED,
@@ -364,7 +360,7 @@ class PlatformaticGroupConsumer implements port.GroupConsumer {
     });
   }
 
-  #attach(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): void {
+  #attach(stream: BufferStream): void {
     this.#stream = stream;
     const epoch = this.#epoch;
     stream.on('data', (m: Msg) => {
@@ -394,7 +390,7 @@ class PlatformaticGroupConsumer implements port.GroupConsumer {
   }
 
   /** A join: settle the old epoch's batches, commit what they resolved, then read on from the committed offsets. */
-  async #swap(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+  async #swap(consumer: BufferConsumer): Promise<void> {
     await this.#swapping;
     const old = this.#stream;
     if (old === undefined || this.#consumer !== consumer || !this.#running) return;

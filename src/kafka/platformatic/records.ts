@@ -1,6 +1,11 @@
-import type { Message, MessageToProduce } from '@platformatic/kafka';
+import type { Consumer, Message, MessageToProduce, MessagesStream } from '@platformatic/kafka';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
+
+/** The client's types as this adapter uses them: keys, values and headers as Buffers (no serialisers). */
+export type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+export type BufferConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
+export type BufferStream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
 const M = 0x5bd1e995;
 const SEED = 0x9747b28c;
@@ -74,7 +79,7 @@ export function toProduce(m: port.OutMessage): MessageToProduce<Buffer, Buffer, 
 }
 
 /** A consumed message as the pipeline's source record (offsets and timestamps as strings, headers by name). */
-export function toSourceRecord(m: Message<Buffer, Buffer, Buffer, Buffer>): SourceRecord {
+export function toSourceRecord(m: Msg): SourceRecord {
   const headers: Record<string, Buffer | Buffer[]> = {};
   for (const [k, v] of m.headerEntries) {
     const name = k.toString();

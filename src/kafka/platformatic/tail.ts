@@ -1,11 +1,8 @@
-import { type Consumer, FetchIsolationLevels, type Message, type MessagesStream, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
+import { FetchIsolationLevels, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import type { Logger } from '../../logging/index.js';
 import type { SourceRecord } from '../../pipeline/index.js';
 import type * as port from '../port.js';
-import { toSourceRecord } from './records.js';
-
-type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
-type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+import { type BufferConsumer, type BufferStream, type Msg, toSourceRecord } from './records.js';
 
 export interface TailOptions {
   /** A fetch loop that has completed no fetch for this long has stopped (it long-polls every `maxWaitTime`). */
@@ -31,19 +28,19 @@ export class PlatformaticTail implements port.TailReader {
   readonly joined = true;
   readonly #topics: readonly string[];
   readonly #onRecord: (record: SourceRecord) => void;
-  readonly #consumer: () => Consumer<Buffer, Buffer, Buffer, Buffer>;
+  readonly #consumer: () => BufferConsumer;
   readonly #log: Logger;
   readonly #options: TailOptions;
   /** Next offset to deliver per `topic:partition` (after the last delivered record). */
   readonly #delivered = new Map<string, { topic: string; partition: number; offset: bigint }>();
-  #current: { consumer: Consumer<Buffer, Buffer, Buffer, Buffer>; stream: Stream } | undefined;
+  #current: { consumer: BufferConsumer; stream: BufferStream } | undefined;
   #lastFetchAt = Date.now();
   #reopening: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #reopens = 0;
 
-  private constructor(topics: readonly string[], onRecord: (record: SourceRecord) => void, consumer: () => Consumer<Buffer, Buffer, Buffer, Buffer>, log: Logger, options: TailOptions) {
+  private constructor(topics: readonly string[], onRecord: (record: SourceRecord) => void, consumer: () => BufferConsumer, log: Logger, options: TailOptions) {
     this.#topics = topics;
     this.#onRecord = onRecord;
     this.#consumer = consumer;
@@ -52,7 +49,7 @@ export class PlatformaticTail implements port.TailReader {
   }
 
   /** `consumer` makes a fresh read_committed consumer (a group of its own) for each opening. */
-  static async open(topics: readonly string[], onRecord: (record: SourceRecord) => void, consumer: () => Consumer<Buffer, Buffer, Buffer, Buffer>, log: Logger, options: TailOptions = DEFAULT_TAIL_OPTIONS): Promise<PlatformaticTail> {
+  static async open(topics: readonly string[], onRecord: (record: SourceRecord) => void, consumer: () => BufferConsumer, log: Logger, options: TailOptions = DEFAULT_TAIL_OPTIONS): Promise<PlatformaticTail> {
     const tail = new PlatformaticTail(topics, onRecord, consumer, log, options);
     await tail.#start();
     tail.#timer = setInterval(() => tail.#check(), options.checkEveryMs);
@@ -114,7 +111,7 @@ export class PlatformaticTail implements port.TailReader {
 
   async #start(offsets?: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>): Promise<void> {
     const consumer = this.#consumer();
-    let stream: Stream;
+    let stream: BufferStream;
     try {
       stream = await consumer.consume({
         topics: [...this.#topics],
@@ -154,7 +151,7 @@ export class PlatformaticTail implements port.TailReader {
   }
 }
 
-async function stopConsumer({ consumer, stream }: { consumer: Consumer<Buffer, Buffer, Buffer, Buffer>; stream: Stream }): Promise<void> {
+async function stopConsumer({ consumer, stream }: { consumer: BufferConsumer; stream: BufferStream }): Promise<void> {
   await stream.close().catch(() => undefined);
   await consumer.close(true).catch(() => undefined);
 }
